@@ -1,0 +1,95 @@
+# Task runner of the study. The two README commands are `make book` and `make test`.
+#
+#   make install                      create .venv, install torch (CPU) then ic[test]
+#   make book                         build the Jupyter Book -> _build/html/index.html
+#   make test                         book + pytest tests/ + nbval over notebooks/ (smoke parameters)
+#   make notebooks PROFILE=paper      execute notebooks/*.ipynb with papermill into book/
+#   make reproduce PROFILE=paper BUDGET=2h
+#   make status
+#   make screenshots                  headless Chromium PNGs of the built book -> _build/screenshots/
+#   make clean                        remove _build
+
+SHELL   := /bin/bash
+PYTHON  ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+PY      := $(BIN)/python
+
+# PyTorch is installed FIRST, from the CPU wheel index, so that `pip install -e .` never pulls the
+# multi-GB CUDA build. On a GPU machine, install the CUDA torch of your choice instead, e.g.
+#   make install TORCH_INDEX=https://download.pytorch.org/whl/cu126
+# (or install it into .venv yourself before `make install`: an installed torch 2.13.0 is kept).
+TORCH_SPEC  ?= torch==2.13.0
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+
+# Parameters of the study targets.
+PROFILE ?= smoke
+BUDGET  ?=
+ONLY    ?=
+NB      ?= $(wildcard notebooks/*.ipynb)
+
+# Dataset root: the offline mirror ../shared/datasets when it exists (made absolute, because notebooks
+# run with notebooks/ as working directory); an IC_DATA_DIR from the environment wins.
+ifeq ($(origin IC_DATA_DIR),undefined)
+  ifneq ($(wildcard ../shared/datasets),)
+    IC_DATA_DIR := $(abspath ../shared/datasets)
+  endif
+endif
+ifneq ($(strip $(IC_DATA_DIR)),)
+  export IC_DATA_DIR := $(abspath $(IC_DATA_DIR))
+endif
+
+# nbval mode: --nbval-lax executes every cell (a failing cell fails the test) and compares only the
+# outputs of cells marked `# NBVAL_CHECK_OUTPUT`; use NBVAL=--nbval to compare every stored output.
+NBVAL ?= --nbval-lax
+PYTEST_ARGS ?=
+
+# Jupyter Book: warnings are errors; --keep-going reports all of them before failing.
+JB_FLAGS ?= -W --keep-going
+
+# The install stamp is keyed on the content of pyproject.toml: editing it triggers a reinstall.
+PYPROJECT_HASH := $(shell $(PYTHON) -c "import hashlib;print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:16])")
+STAMP := $(VENV)/.ic-installed-$(PYPROJECT_HASH)
+
+.PHONY: install book test notebooks reproduce status screenshots clean
+
+install: $(STAMP)
+
+$(STAMP):
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# torch alone (--no-deps: only torch is looked up on TORCH_INDEX; its dependencies come with ic below)
+	$(PY) -m pip install --no-deps --retries 1 $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) '$(TORCH_SPEC)'
+	$(PY) -m pip install -e '.[test]'
+	@rm -f $(VENV)/.ic-installed-*
+	@touch $@
+
+book: install
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@scripts/local_mathjax.sh _build/html
+	@echo "Book: file://$(CURDIR)/_build/html/index.html"
+
+test: install book
+	TQDM_DISABLE=1 MPLBACKEND=Agg $(PY) -m pytest tests/ $(NB) $(NBVAL) --nbval-current-env \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+
+notebooks: install
+	@test -n "$(NB)" || { echo "no notebooks in notebooks/"; exit 1; }
+	@mkdir -p book
+	@for nb in $(NB); do \
+	  echo "papermill $$nb -> book/$$(basename $$nb) (profile=$(PROFILE))"; \
+	  TQDM_DISABLE=1 $(BIN)/papermill "$$nb" "book/$$(basename $$nb)" -k python3 --cwd notebooks \
+	    -p profile $(PROFILE) --no-progress-bar || exit 1; \
+	done
+
+reproduce: install
+	$(PY) -m ic reproduce --profile $(PROFILE) $(if $(BUDGET),--budget $(BUDGET)) $(if $(ONLY),--only $(ONLY))
+
+status: install
+	$(PY) -m ic status
+
+screenshots:
+	@test -f _build/html/index.html || $(MAKE) book
+	scripts/screenshots.sh _build/html _build/screenshots
+
+clean:
+	rm -rf _build

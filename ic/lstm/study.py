@@ -1,0 +1,416 @@
+"""Study 1 as jobs: generative and forward LSTMs, inverse classification, heat maps (research notes §A).
+
+Job kinds (all in ``results/lstm/``):
+
+* ``train_gen`` — one generative LSTM (class count k, training noise σ, data variant all | sparse1 | sparse4,
+  data split, instance seed). Result: loss history, sizes, time. Weights → untracked cache.
+* ``ic``        — inverse classification of the test split with one trained generator. Result: accuracy,
+  per-probe predictions, RMSE of the final vectors, mean loss curve.
+* ``heatmap``   — the 11 × 11 latent grid of a 2-class generator against fixed 'a' and 'b' targets (DTW, MSE).
+* ``train_fwd`` — one forward LSTM classifier (comparison | sparse comparison), trained and scored.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..engine import ICConfig, class_only_generator, class_only_groups, invert
+from ..seeding import seed_everything
+from ..store import Job
+from ..train import FitConfig, fit
+from .heatmap import boundary_offset, choose_target, diagonal_agreement, dtw_distance, grid_vectors, mse_distance
+from .models import ForwardLSTM, GenerativeLSTM
+from .preprocess import PreparedTrajectories, prepare
+from .sparse import class_centres
+
+log = logging.getLogger("ic.lstm")
+
+NAME = "lstm"
+SIGMAS = (0.0, 0.1, 0.2, 0.3, 0.4)
+CLASS_COUNTS = (2, 4, 20)
+#: the thesis's best noise level per class count, used for 'all data', 'sparse1' and 'sparse4' (§A.3)
+BEST_SIGMA = {2: 0.4, 4: 0.4, 20: 0.3}
+#: the thesis's epochs at batch 1: 2000 / k (§A.5)
+THESIS_EPOCHS = {2: 1000, 4: 500, 20: 100}
+
+# Version of each job kind: bump when the meaning of a job of that kind changes (new key → recomputed).
+VERSIONS = {"train_gen": 1, "ic": 1, "heatmap": 1, "train_fwd": 1}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything that differs between the fast smoke run and the source's protocol."""
+
+    name: str
+    hidden: int
+    batch_size: int
+    lr: float
+    epochs: dict                     # all-data epochs per class count (generative and forward)
+    val_fraction: float
+    instances: int
+    split_seeds: tuple               # instance i trains and tests on split split_seeds[i % len]
+    noise_class_counts: tuple
+    noise_sigmas: tuple
+    sparsity_class_counts: tuple
+    ic_iterations: int = 200
+    ic_lr: float = 0.05
+    ic_optimizer: str = "source_adam"
+    heatmap_steps: int = 11
+    max_test: int | None = None      # cap on probes per IC run (smoke only)
+
+
+PROFILES = {
+    "smoke": Profile(name="smoke", hidden=24, batch_size=16, lr=1e-2, epochs={2: 12, 4: 6, 20: 2},
+                     val_fraction=0.2, instances=2, split_seeds=(0, 1), noise_class_counts=(2, 4),
+                     noise_sigmas=(0.0, 0.3), sparsity_class_counts=(2, 4), ic_iterations=40, max_test=40),
+    # paper: the thesis's protocol (5 instances, 5 σ × 3 class counts, 200 IC iterations, Adam lr 0.05 without
+    # bias correction), with minibatches instead of batch 1 (checked against batch 1 in the book). Instance i
+    # uses data split i, so the spread covers initialisation and split (the thesis had one unseeded split).
+    "paper": Profile(name="paper", hidden=205, batch_size=16, lr=1e-2, epochs={2: 300, 4: 150, 20: 100},
+                     val_fraction=0.2, instances=5, split_seeds=(0, 1, 2, 3, 4), noise_class_counts=CLASS_COUNTS,
+                     noise_sigmas=SIGMAS, sparsity_class_counts=CLASS_COUNTS),
+}
+
+
+def get_profile(profile: str | Profile) -> Profile:
+    if isinstance(profile, Profile):
+        return profile
+    if profile not in PROFILES:
+        raise ValueError(f"Unknown profile {profile!r}: use one of {', '.join(PROFILES)}.")
+    return PROFILES[profile]
+
+
+# ----------------------------------------------------------------------------------------------- data
+@functools.lru_cache(maxsize=2)
+def load_data(root: str | None = None) -> PreparedTrajectories:
+    from ..data.trajectories import load_character_trajectories
+
+    ds = load_character_trajectories(root)
+    prepared = prepare(ds)
+    log.info("Character Trajectories from %s: %d labelled recordings (standardised on %d)", ds.source,
+             len(prepared.labels), prepared.n_recordings_for_stats)
+    return prepared
+
+
+def data_identity(data: PreparedTrajectories) -> dict:
+    """Part of every job config: results on the 1429-label mirror and the 2858-label UCI file differ."""
+    return {"source": data.source, "n_labelled": int(len(data.labels))}
+
+
+@dataclass(frozen=True)
+class Split:
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def make_split(data: PreparedTrajectories, k: int, split_seed: int, test_fraction: float = 0.2) -> Split:
+    """The first k classes, split 80/20 with a seeded shuffle (unstratified, like the thesis's
+    ``train_test_split(test_size=0.2, shuffle=True)``, which had no seed)."""
+    from ..data.subsets import train_test_split_indices
+
+    X, y = data.first_classes(k)
+    tr, te = train_test_split_indices(len(y), test_fraction=test_fraction, seed=split_seed)
+    rng = np.random.default_rng(split_seed)
+    tr = rng.permutation(tr)          # shuffled order, as Keras saw the array (its validation = the last 20 %)
+    return Split(X[tr], y[tr], X[te], y[te])
+
+
+def training_set(split: Split, variant: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    if variant == "all":
+        return split.X_train, split.y_train
+    if variant in ("sparse1", "sparse4"):
+        return class_centres(split.X_train, split.y_train, int(variant[-1]), seed=seed)
+    raise ValueError(f"Unknown data variant {variant!r}: use all, sparse1 or sparse4.")
+
+
+def steps_per_epoch(n: int, batch_size: int, val_fraction: float) -> int:
+    n_grad = n - int(math.floor(n * val_fraction))
+    return math.ceil(n_grad / max(1, min(batch_size, n_grad)))
+
+
+def fit_config_for(p: Profile, k: int, variant: str, n_all_train: int, n_train: int) -> FitConfig:
+    """All-data models: the profile's epochs with a 20 % validation hold-out, best checkpoint kept (as Keras'
+    ``validation_split`` + checkpointing). Sparse models (8–80 sequences): the same number of optimiser steps
+    as the all-data model of the same k, no validation, last epoch kept (research notes §A.5 default)."""
+    epochs = p.epochs[k]
+    if variant == "all":
+        return FitConfig(epochs=epochs, batch_size=p.batch_size, lr=p.lr, val_fraction=p.val_fraction)
+    steps = epochs * steps_per_epoch(n_all_train, p.batch_size, p.val_fraction)
+    per_epoch = steps_per_epoch(n_train, p.batch_size, 0.0)
+    return FitConfig(epochs=math.ceil(steps / per_epoch), batch_size=p.batch_size, lr=p.lr, val_fraction=0.0,
+                     max_steps=steps, log_every=max(1, math.ceil(steps / per_epoch) // 300))
+
+
+# ----------------------------------------------------------------------------------------------- jobs
+def gen_job(p: Profile, k: int, sigma: float, variant: str, split_seed: int, instance: int, data_id: dict,
+            renormalise: bool = False) -> Job:
+    config = {"data": data_id, "k": k, "sigma": sigma, "renormalise": renormalise, "variant": variant,
+              "split_seed": split_seed, "hidden": p.hidden, "batch_size": p.batch_size, "lr": p.lr,
+              "epochs": p.epochs[k], "val_fraction": p.val_fraction}
+    cost = {2: 80, 4: 80, 20: 220}[k] * (p.hidden / 205) ** 2
+    return Job(NAME, "train_gen", config, seed=instance, version=VERSIONS["train_gen"], cost_s=cost,
+               label=f"gen k={k} σ={sigma} {variant} split={split_seed} #{instance}")
+
+
+def ic_job(p: Profile, gen: Job) -> Job:
+    config = {"generator": gen.key, "gen_config": dict(gen.config), "gen_seed": gen.seed,
+              "iterations": p.ic_iterations, "lr": p.ic_lr, "optimizer": p.ic_optimizer, "max_test": p.max_test}
+    return Job(NAME, "ic", config, seed=0, version=VERSIONS["ic"], cost_s=20 * (p.hidden / 205),
+               label=f"IC of {gen.label}", group=gen.key)
+
+
+def heatmap_job(p: Profile, gen: Job) -> Job:
+    config = {"generator": gen.key, "gen_config": dict(gen.config), "gen_seed": gen.seed, "steps": p.heatmap_steps,
+              "target_rule": "test sample closest (DTW) to the class's mean training trajectory"}
+    return Job(NAME, "heatmap", config, seed=0, version=VERSIONS["heatmap"], cost_s=15,
+               label=f"heat map of {gen.label}", group=gen.key)
+
+
+def fwd_job(p: Profile, k: int, variant: str, split_seed: int, instance: int, data_id: dict) -> Job:
+    config = {"data": data_id, "k": k, "variant": variant, "split_seed": split_seed, "hidden": p.hidden,
+              "batch_size": p.batch_size, "lr": p.lr, "epochs": p.epochs[k], "val_fraction": p.val_fraction,
+              "loss": "mse_softmax_onehot"}
+    cost = {2: 60, 4: 60, 20: 180}[k] * (p.hidden / 205) ** 2
+    return Job(NAME, "train_fwd", config, seed=instance, version=VERSIONS["train_fwd"], cost_s=cost,
+               label=f"forward k={k} {variant} split={split_seed} #{instance}")
+
+
+def split_of(p: Profile, instance: int) -> int:
+    return p.split_seeds[instance % len(p.split_seeds)]
+
+
+def noise_jobs(p: Profile, data_id: dict) -> list[tuple[Job, Job]]:
+    """(generator, IC) pairs of the noise table: σ × k × instances."""
+    out = []
+    for k in p.noise_class_counts:
+        for sigma in p.noise_sigmas:
+            for i in range(p.instances):
+                g = gen_job(p, k, sigma, "all", split_of(p, i), i, data_id)
+                out.append((g, ic_job(p, g)))
+    return out
+
+
+def heatmap_jobs(p: Profile, data_id: dict) -> list[Job]:
+    return [heatmap_job(p, g) for g, _ in noise_jobs(p, data_id) if g.config["k"] == 2]
+
+
+def protocol_check_profile(p: Profile) -> Profile:
+    """The thesis's own training protocol — batch 1, Keras' Adam lr 1e-3, 2000/k epochs — for the one setting
+    on which our minibatch protocol is checked (2 classes, σ 0.2: the least saturated 2-class setting)."""
+    if p.name == "smoke":
+        return replace(p, batch_size=1, lr=1e-3, epochs={k: 1 for k in CLASS_COUNTS}, name="smoke-batch1")
+    return replace(p, batch_size=1, lr=1e-3, epochs=dict(THESIS_EPOCHS), name="paper-batch1")
+
+
+PROTOCOL_CHECK = {"k": 2, "sigma": 0.2, "instances": {"smoke": 1, "paper": 3}}
+
+
+def protocol_check_jobs(p: Profile, data_id: dict) -> list[tuple[Job, Job]]:
+    """(generator, IC) pairs trained with the thesis's batch-1 protocol, to compare with the minibatch runs."""
+    b1 = protocol_check_profile(p)
+    out = []
+    for i in range(PROTOCOL_CHECK["instances"].get(p.name, 1)):
+        g = gen_job(b1, PROTOCOL_CHECK["k"], PROTOCOL_CHECK["sigma"], "all", split_of(p, i), i, data_id)
+        g = replace(g, cost_s=b1.epochs[PROTOCOL_CHECK["k"]] * 110 / 140 * (p.hidden / 205) ** 2,
+                    label=g.label + " batch-1 protocol")
+        out.append((g, ic_job(b1, g)))
+    return out
+
+
+def sparsity_jobs(p: Profile, data_id: dict) -> list[Job]:
+    """Generators (sparse1, sparse4, all at the best σ) with their IC jobs, and the forward baselines."""
+    out = []
+    for k in p.sparsity_class_counts:
+        for i in range(p.instances):
+            for variant in ("sparse1", "sparse4", "all"):
+                g = gen_job(p, k, BEST_SIGMA[k], variant, split_of(p, i), i, data_id)
+                out += [g, ic_job(p, g)]
+            for variant in ("all", "sparse4"):
+                out.append(fwd_job(p, k, variant, split_of(p, i), i, data_id))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- execute
+def _onehot(y: np.ndarray, k: int) -> torch.Tensor:
+    return F.one_hot(torch.as_tensor(y), k).float()
+
+
+def _train_generator(job: Job, ctx) -> dict:
+    c = job.config
+    p_like = Profile(name="job", hidden=c["hidden"], batch_size=c["batch_size"], lr=c["lr"], epochs={c["k"]: c["epochs"]},
+                     val_fraction=c["val_fraction"], instances=1, split_seeds=(c["split_seed"],),
+                     noise_class_counts=(), noise_sigmas=(), sparsity_class_counts=())
+    data = load_data()
+    split = make_split(data, c["k"], c["split_seed"])
+    X, y = training_set(split, c["variant"], seed=c["split_seed"])
+    cfg = fit_config_for(p_like, c["k"], c["variant"], len(split.y_train), len(y))
+    gen = seed_everything(job.seed)
+    model = GenerativeLSTM(c["k"], hidden=c["hidden"])
+    noise_gen = torch.Generator()
+    noise_gen.manual_seed(10_000 + job.seed)
+    sigma, renorm = c["sigma"], c["renormalise"]
+
+    def loss_fn(m, batch):
+        cls, target = batch
+        inp = m.noisy_input_sequence(cls, sigma if m.training else 0.0, renorm, generator=noise_gen)
+        return ((m(inp) - target) ** 2).mean()
+
+    hist = fit(model, (_onehot(y, c["k"]), torch.as_tensor(X)), loss_fn, cfg, seed=int(gen.initial_seed()),
+               device=ctx.device)
+    ctx.weights_cache.save(job, {"state_dict": model.cpu().state_dict(), "k": c["k"], "hidden": c["hidden"]})
+    with torch.no_grad():
+        clean = float(((model(model.input_sequence(_onehot(y, c["k"]))) - torch.as_tensor(X)) ** 2).mean())
+    return {"fit": hist.to_dict(), "fit_config": cfg.to_dict(), "n_train": int(len(y)),
+            "n_train_split": int(len(split.y_train)), "n_test": int(len(split.y_test)),
+            "train_mse_clean_inputs": clean, "sequences_per_s": hist.sequences_seen / max(hist.seconds, 1e-9)}
+
+
+def load_generator(job: Job, ctx) -> GenerativeLSTM:
+    state = ctx.weights(job)
+    model = GenerativeLSTM(state["k"], hidden=state["hidden"])
+    model.load_state_dict(state["state_dict"])
+    model.eval()
+    for prm in model.parameters():
+        prm.requires_grad_(False)
+    return model.to(ctx.device)
+
+
+def _gen_job_from(job: Job) -> Job:
+    c = job.config["gen_config"]
+    return Job(NAME, "train_gen", c, seed=job.config["gen_seed"], version=VERSIONS["train_gen"])
+
+
+def _inverse_classify(job: Job, ctx) -> dict:
+    gen_job_ = _gen_job_from(job)
+    if gen_job_.key != job.config["generator"]:
+        raise RuntimeError("generator key mismatch: the train_gen version changed; rebuild the plan")
+    ctx.require(gen_job_)
+    model = load_generator(gen_job_, ctx)
+    c, gc = job.config, gen_job_.config
+    split = make_split(load_data(), gc["k"], gc["split_seed"])
+    X, y = split.X_test, split.y_test
+    if c["max_test"]:
+        X, y = X[:c["max_test"]], y[:c["max_test"]]
+    res = invert(class_only_generator(model.generate), torch.as_tensor(X, device=ctx.device),
+                 class_only_groups(gc["k"]), ICConfig(iterations=c["iterations"], lr=c["lr"], optimizer=c["optimizer"]),
+                 seed=job.seed)
+    pred = res.predictions.numpy()
+    vec = res.inputs["class"]
+    rmse = torch.sqrt(((vec - _onehot(y, gc["k"])) ** 2).mean(dim=1))
+    correct = pred == y
+    return {"accuracy": float(correct.mean()), "n_test": int(len(y)),
+            "accuracy_first250": float(correct[:250].mean()), "n_first250": int(min(250, len(y))),
+            "rmse_mean": float(rmse.mean()), "predictions": pred.tolist(), "labels": y.tolist(),
+            "max_entry_mean": float(vec.max(dim=1).values.mean()),
+            "loss_curve_mean": [float(f"{v:.6g}") for v in res.loss_history.mean(dim=1).tolist()],
+            "final_loss_mean": float(res.final_loss.mean())}
+
+
+def _heatmap(job: Job, ctx) -> dict:
+    gen_job_ = _gen_job_from(job)
+    ctx.require(gen_job_)
+    model = load_generator(gen_job_, ctx)
+    gc = gen_job_.config
+    if gc["k"] != 2:
+        raise ValueError("heat maps are defined for 2-class generators only")
+    split = make_split(load_data(), 2, gc["split_seed"])
+    steps = job.config["steps"]
+    grid = grid_vectors(steps)
+    with torch.no_grad():
+        out = model.generate(grid.to(ctx.device)).cpu()
+    maps, targets = {}, {}
+    for cls, name in ((0, "a"), (1, "b")):
+        test_idx = np.where(split.y_test == cls)[0]
+        t = test_idx[choose_target(split.X_test[test_idx], split.X_train[split.y_train == cls])]
+        targets[name] = int(t)
+        target = torch.as_tensor(split.X_test[t])
+        maps[f"dtw_{name}"] = dtw_distance(out, target).reshape(steps, steps).numpy()
+        maps[f"mse_{name}"] = mse_distance(out, target).reshape(steps, steps).numpy()
+    result = {k: np.round(v, 5).tolist() for k, v in maps.items()}
+    result.update({"target_test_index": targets,
+                   "diagonal_agreement_dtw": diagonal_agreement(maps["dtw_a"], maps["dtw_b"]),
+                   "diagonal_agreement_mse": diagonal_agreement(maps["mse_a"], maps["mse_b"]),
+                   "boundary_offset_dtw": boundary_offset(maps["dtw_a"], maps["dtw_b"]),
+                   "boundary_offset_mse": boundary_offset(maps["mse_a"], maps["mse_b"])})
+    return result
+
+
+def _train_forward(job: Job, ctx) -> dict:
+    c = job.config
+    data = load_data()
+    split = make_split(data, c["k"], c["split_seed"])
+    if c["variant"] == "all":
+        X, y = split.X_train, split.y_train
+        cfg = FitConfig(epochs=c["epochs"], batch_size=c["batch_size"], lr=c["lr"], val_fraction=c["val_fraction"])
+    elif c["variant"] == "sparse4":
+        X, y = class_centres(split.X_train, split.y_train, 4, seed=c["split_seed"])
+        steps = c["epochs"] * steps_per_epoch(len(split.y_train), c["batch_size"], c["val_fraction"])
+        per_epoch = steps_per_epoch(len(y), c["batch_size"], 0.0)
+        cfg = FitConfig(epochs=math.ceil(steps / per_epoch), batch_size=c["batch_size"], lr=c["lr"], max_steps=steps,
+                        log_every=max(1, math.ceil(steps / per_epoch) // 300))
+    else:
+        raise ValueError(f"Unknown forward variant {c['variant']!r}: use all or sparse4.")
+    gen = seed_everything(job.seed)
+    model = ForwardLSTM(c["k"], hidden=c["hidden"])
+
+    def loss_fn(m, batch):
+        x, target = batch
+        return ((m(x) - target) ** 2).mean()
+
+    hist = fit(model, (torch.as_tensor(X), _onehot(y, c["k"])), loss_fn, cfg, seed=int(gen.initial_seed()),
+               device=ctx.device)
+    with torch.no_grad():
+        prob = model(torch.as_tensor(split.X_test, device=ctx.device)).cpu()
+    pred = prob.argmax(dim=1).numpy()
+    onehot = _onehot(split.y_test, c["k"])
+    strict = (prob.round() == onehot).all(dim=1).numpy()
+    return {"fit": hist.to_dict(), "fit_config": cfg.to_dict(), "n_train": int(len(y)), "n_test": int(len(pred)),
+            "accuracy": float((pred == split.y_test).mean()), "accuracy_strict": float(strict.mean()),
+            "rmse_mean": float(torch.sqrt(((prob - onehot) ** 2).mean(dim=1)).mean()),
+            "predictions": pred.tolist(), "labels": split.y_test.tolist()}
+
+
+class LSTMStudy:
+    name = NAME
+    title = "Inverse classification with generative LSTMs (Character Trajectories)"
+
+    def plan(self, profile: str) -> list[Job]:
+        """Class count by class count (2, 4, 20), so that a partial run gives complete settings first:
+        the noise-table models and their IC, the heat maps (k = 2), then the sparsity comparison."""
+        p = get_profile(profile)
+        data_id = data_identity(load_data())
+        jobs: list[Job] = []
+        for k in sorted(set(p.noise_class_counts) | set(p.sparsity_class_counts)):
+            kp = replace(p, noise_class_counts=tuple(x for x in p.noise_class_counts if x == k),
+                         sparsity_class_counts=tuple(x for x in p.sparsity_class_counts if x == k))
+            for g, icj in noise_jobs(kp, data_id):
+                jobs += [g, icj]
+            jobs += heatmap_jobs(kp, data_id)
+            jobs += sparsity_jobs(kp, data_id)
+        for g, icj in protocol_check_jobs(p, data_id):
+            jobs += [g, icj]
+        seen, unique = set(), []
+        for j in jobs:
+            if j.key not in seen:
+                seen.add(j.key)
+                unique.append(j)
+        return unique
+
+    def execute(self, job: Job, ctx) -> dict:
+        handlers = {"train_gen": _train_generator, "ic": _inverse_classify, "heatmap": _heatmap,
+                    "train_fwd": _train_forward}
+        if job.kind not in handlers:
+            raise ValueError(f"Unknown job kind {job.kind!r} for study {NAME}")
+        return handlers[job.kind](job, ctx)
+
+
+STUDY = LSTMStudy()

@@ -1,0 +1,200 @@
+"""Run a study's jobs through the results store: resumable, budgeted, with a progress bar.
+
+A *study* (one per source document) is an object with
+
+* ``name`` and ``title``;
+* ``plan(profile) -> list[Job]`` — every job of the profile, in a sensible order (dependencies first);
+* ``execute(job, ctx) -> dict`` — compute one job's result (``ctx.require`` gives the records of the jobs it
+  depends on, ``ctx.weights`` the trained weights of a model job).
+
+``reproduce`` runs the missing jobs until a time budget is used up; a job whose result exists is never run
+again, and a killed run resumes where it stopped because every result is written atomically on completion.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import re
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .device import choose_device
+from .store import Job, ResultStore, WeightCache, store_for
+
+#: name -> module that defines ``STUDY``; in the order the book presents them.
+STUDY_MODULES = {
+    "lstm": "ic.lstm.study",
+}
+
+
+class Study(Protocol):
+    name: str
+    title: str
+
+    def plan(self, profile: str) -> list[Job]: ...
+
+    def execute(self, job: Job, ctx: "Context") -> dict: ...
+
+
+def get_study(name: str) -> Study:
+    if name not in STUDY_MODULES:
+        raise ValueError(f"Unknown study {name!r}: known studies are {', '.join(STUDY_MODULES)}.")
+    return importlib.import_module(STUDY_MODULES[name]).STUDY
+
+
+@dataclass
+class Context:
+    """What a job needs while it runs: the store, the weight cache, the device and the study."""
+
+    study: Study
+    store: ResultStore
+    weights_cache: WeightCache = field(default_factory=WeightCache)
+    device: Any = None
+    log: Any = None
+
+    def __post_init__(self) -> None:
+        if self.device is None:
+            self.device = choose_device()
+
+    def require(self, job: Job) -> dict:
+        """The record of ``job``, computed (and stored) first if it is missing."""
+        return self.store.run(job, lambda: self.study.execute(job, self), device=str(self.device))
+
+    def weights(self, job: Job) -> Any:
+        """Trained weights of a model job: from the cache, else by (re)running the job, which saves them.
+
+        When the result is committed but the weights are not cached (a fresh clone), the job is executed
+        again with the same seed to rebuild them; the stored result is left untouched.
+        """
+        if not self.weights_cache.has(job):
+            if self.store.has(job):
+                self.study.execute(job, self)
+            else:
+                self.require(job)
+        if not self.weights_cache.has(job):
+            raise RuntimeError(f"Job {job.key} ({job.describe()}) did not save weights to {self.weights_cache.path(job)}")
+        return self.weights_cache.load(job)
+
+
+def parse_budget(text: str | float | None) -> float | None:
+    """'90m', '2h', '1h30m', '45s' or a number of seconds → seconds (None = unlimited)."""
+    if text is None or text == "" or text == "none":
+        return None
+    if isinstance(text, (int, float)):
+        return float(text)
+    m = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text)
+    if not m or not any(m.groups()):
+        raise ValueError(f"Cannot read budget {text!r}: use e.g. 45m, 2h, 1h30m or a number of seconds.")
+    h, mi, s = (float(g) if g else 0.0 for g in m.groups())
+    return h * 3600 + mi * 60 + s
+
+
+def expected_cost(job: Job, done: list[dict]) -> float:
+    """CPU seconds a missing job is expected to take: the mean of done jobs of the same kind and shape
+    (same study, kind and config apart from seeds), else of the same kind, else the job's own estimate."""
+    same_kind = [r["cpu_time_s"] for r in done if r["kind"] == job.kind and r["study"] == job.study]
+    return sum(same_kind) / len(same_kind) if same_kind else job.cost_s
+
+
+def select_studies(only: str | None) -> list[str]:
+    if not only:
+        return list(STUDY_MODULES)
+    names = [s.strip() for s in only.split(",") if s.strip()]
+    for n in names:
+        get_study(n)
+    return names
+
+
+def status(profile: str = "paper", only: str | None = None, out=sys.stdout) -> list[dict]:
+    """Print and return, per study, jobs done / missing and CPU time spent / still expected."""
+    store = store_for(profile)
+    rows = []
+    for name in select_studies(only):
+        study = get_study(name)
+        jobs = study.plan(profile)
+        done_records = [store.load(j) for j in jobs if store.has(j)]
+        missing = [j for j in jobs if not store.has(j)]
+        per_kind = defaultdict(lambda: [0, 0])
+        for j in jobs:
+            per_kind[j.kind][0 if store.has(j) else 1] += 1
+        rows.append({
+            "study": name, "title": study.title, "jobs": len(jobs), "done": len(done_records),
+            "missing": len(missing),
+            "cpu_spent_h": sum(r["cpu_time_s"] for r in done_records) / 3600,
+            "cpu_expected_h": sum(expected_cost(j, done_records) for j in missing) / 3600,
+            "per_kind": {k: {"done": v[0], "missing": v[1]} for k, v in per_kind.items()},
+        })
+    print(f"results store: {store.root}  (profile {profile})", file=out)
+    print(f"{'study':<10}{'done':>7}{'missing':>9}{'CPU h spent':>13}{'CPU h to go':>13}", file=out)
+    for r in rows:
+        print(f"{r['study']:<10}{r['done']:>7}{r['missing']:>9}{r['cpu_spent_h']:>13.2f}{r['cpu_expected_h']:>13.2f}",
+              file=out)
+        for kind, c in r["per_kind"].items():
+            print(f"  {kind:<16}{c['done']:>5} done {c['missing']:>5} missing", file=out)
+    return rows
+
+
+def parse_shard(text: str | None) -> tuple[int, int]:
+    """'i/n' → (i, n): this process runs the job groups whose hash falls in shard i of n."""
+    if not text:
+        return 0, 1
+    m = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if not m or not 0 <= int(m.group(1)) < int(m.group(2)):
+        raise ValueError(f"Cannot read shard {text!r}: use i/n with 0 <= i < n, e.g. 0/2 and 1/2.")
+    return int(m.group(1)), int(m.group(2))
+
+
+def in_shard(job: Job, shard: tuple[int, int]) -> bool:
+    i, n = shard
+    if n == 1:
+        return True
+    group = job.group or job.key
+    return int(hashlib.sha256(group.encode()).hexdigest(), 16) % n == i
+
+
+def reproduce(profile: str = "smoke", only: str | None = None, budget: str | float | None = None,
+              device: str | None = None, progress: bool = True, out=sys.stdout, shard: str | None = None) -> dict:
+    """Run every missing job of the selected studies, in plan order, until the budget is used up.
+
+    A job is started only if its expected cost fits in the remaining budget; a started job runs to its end
+    (its result is written atomically), so stopping never leaves a partial result. With ``shard="i/n"``,
+    n processes can share the work (e.g. one per core); a model and the jobs that use it stay together.
+    """
+    from tqdm.auto import tqdm
+
+    budget_s = parse_budget(budget)
+    shard_ = parse_shard(shard)
+    store = store_for(profile)
+    dev = choose_device(device)
+    t0 = time.perf_counter()
+    summary = {"ran": 0, "skipped_budget": 0, "already_done": 0, "seconds": 0.0, "stopped_at_budget": False}
+    for name in select_studies(only):
+        study = get_study(name)
+        ctx = Context(study=study, store=store, device=dev)
+        jobs = study.plan(profile)
+        done = [store.load(j) for j in jobs if store.has(j)]
+        missing = [j for j in jobs if not store.has(j) and in_shard(j, shard_)]
+        summary["already_done"] += len(jobs) - len(missing)
+        bar = tqdm(missing, desc=f"{name} ({profile})", unit="job", disable=not progress, file=out)
+        for job in bar:
+            if store.has(job):          # produced meanwhile as a dependency of an earlier job
+                continue
+            elapsed = time.perf_counter() - t0
+            if budget_s is not None and elapsed + expected_cost(job, done) > budget_s:
+                summary["stopped_at_budget"] = True
+                summary["skipped_budget"] += 1
+                continue
+            bar.set_postfix_str(job.describe()[:60])
+            done.append(ctx.require(job))
+            summary["ran"] += 1
+        bar.close()
+    summary["seconds"] = time.perf_counter() - t0
+    msg = (f"ran {summary['ran']} jobs in {summary['seconds'] / 60:.1f} min; {summary['already_done']} were done before")
+    if summary["stopped_at_budget"]:
+        msg += f"; {summary['skipped_budget']} left for the next run (budget {budget})"
+    print(msg, file=out)
+    return summary

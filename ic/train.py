@@ -1,0 +1,133 @@
+"""One supervised training loop for every model of the study that is fitted by a plain loss.
+
+``fit`` runs minibatch Adam over a tensor dataset, optionally holds out a validation fraction (as Keras'
+``validation_split``: the last part of the already shuffled training array) and keeps the weights with the
+lowest validation loss, records the per-epoch losses, and stops on a non-finite loss with a clear error.
+Training noise or any other per-batch transformation belongs in ``loss_fn``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import torch
+from torch import nn
+
+
+@dataclass
+class FitConfig:
+    epochs: int = 100
+    batch_size: int = 16
+    lr: float = 1e-3
+    val_fraction: float = 0.0          # 0: no validation, keep the last epoch
+    patience: int | None = None        # early stopping (epochs without val improvement); None = never
+    max_steps: int | None = None       # optional cap on optimiser steps
+    log_every: int = 1                 # record the loss every n epochs
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class FitHistory:
+    epochs: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    best_epoch: int = -1
+    best_val_loss: float | None = None
+    steps: int = 0
+    sequences_seen: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        r = lambda xs: [float(f"{x:.6g}") for x in xs]  # noqa: E731
+        return {"epochs": self.epochs, "train_loss": r(self.train_loss), "val_loss": r(self.val_loss),
+                "best_epoch": self.best_epoch, "best_val_loss": self.best_val_loss, "steps": self.steps,
+                "sequences_seen": self.sequences_seen, "seconds": round(self.seconds, 2)}
+
+
+def fit(
+    model: nn.Module,
+    tensors: tuple[torch.Tensor, ...],
+    loss_fn: Callable[[nn.Module, tuple[torch.Tensor, ...]], torch.Tensor],
+    config: FitConfig,
+    *,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+) -> FitHistory:
+    """Train ``model`` in place on ``tensors`` (aligned along dim 0); returns the loss history.
+
+    ``loss_fn(model, batch)`` returns the scalar loss of a batch (a tuple of tensors). Shuffling uses a
+    generator seeded with ``seed``; the model's own initialisation must be seeded by the caller.
+    """
+    n = tensors[0].shape[0]
+    if any(t.shape[0] != n for t in tensors):
+        raise ValueError("all tensors must have the same length along dim 0")
+    n_val = int(math.floor(n * config.val_fraction)) if config.val_fraction > 0 else 0
+    n_train = n - n_val
+    if n_train < 1:
+        raise ValueError(f"no training data left (n={n}, val_fraction={config.val_fraction})")
+    device = torch.device(device)
+    model.to(device)
+    data = tuple(t.to(device) for t in tensors)
+    train = tuple(t[:n_train] for t in data)
+    val = tuple(t[n_train:] for t in data) if n_val else None
+    gen = torch.Generator()
+    gen.manual_seed(int(seed))
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    hist = FitHistory()
+    best_state, best_val, since_best = None, math.inf, 0
+    bs = max(1, min(config.batch_size, n_train))
+    t0 = time.perf_counter()
+    for epoch in range(config.epochs):
+        model.train()
+        perm = torch.randperm(n_train, generator=gen).to(device)
+        total, count = 0.0, 0
+        for i in range(0, n_train, bs):
+            idx = perm[i:i + bs]
+            batch = tuple(t[idx] for t in train)
+            loss = loss_fn(model, batch)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"Non-finite training loss at epoch {epoch}, step {hist.steps}: "
+                                         f"lower the learning rate (now {config.lr}) or check the data.")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(idx)
+            count += len(idx)
+            hist.steps += 1
+            if config.max_steps and hist.steps >= config.max_steps:
+                break
+        hist.sequences_seen += count
+        train_loss = total / count
+        val_loss = None
+        if val is not None:
+            model.eval()
+            with torch.no_grad():
+                val_loss = float(loss_fn(model, val))
+            if val_loss < best_val:
+                best_val, since_best = val_loss, 0
+                best_state = copy.deepcopy(model.state_dict())
+                hist.best_epoch, hist.best_val_loss = epoch, val_loss
+            else:
+                since_best += 1
+        if epoch % config.log_every == 0 or epoch == config.epochs - 1:
+            hist.epochs.append(epoch)
+            hist.train_loss.append(train_loss)
+            if val_loss is not None:
+                hist.val_loss.append(val_loss)
+        if config.max_steps and hist.steps >= config.max_steps:
+            break
+        if config.patience is not None and val is not None and since_best > config.patience:
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    else:
+        hist.best_epoch = epoch
+    model.eval()
+    hist.seconds = time.perf_counter() - t0
+    return hist

@@ -1,0 +1,162 @@
+"""Study 1 library code: preprocessing, models, sparse centres, heat-map metrics, the job plan."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ic.lstm import heatmap, preprocess, sparse, study
+from ic.lstm.models import ForwardLSTM, GenerativeLSTM
+
+
+# ------------------------------------------------------------------------------------ preprocessing
+def test_positions_are_cumulative_sums_and_force_is_dropped():
+    rec = np.array([[1.0, 0.0, 9.0], [1.0, 2.0, 9.0], [0.0, -1.0, 9.0]])
+    assert preprocess.pen_positions(rec).tolist() == [[1, 0], [2, 2], [2, 1]]
+
+
+def test_padding_to_205_repeats_the_last_point():
+    pos = np.arange(20, dtype=float).reshape(10, 2)
+    padded = preprocess.pad_with_last_point(pos)
+    assert padded.shape == (205, 2)
+    assert (padded[:10] == pos).all() and (padded[10:] == pos[-1]).all()
+    with pytest.raises(ValueError, match="longer"):
+        preprocess.pad_with_last_point(np.zeros((206, 2)))
+
+
+def test_standardisation_is_per_coordinate_over_all_steps():
+    rng = np.random.default_rng(0)
+    recs = [np.c_[rng.normal(3, 2, (n, 1)), rng.normal(-1, 5, (n, 1)), np.ones((n, 1))] for n in (50, 80, 120)]
+    X = preprocess.trajectories(recs)
+    std = preprocess.Standardiser.fit(X)
+    Z = std.transform(X)
+    assert Z.shape == (3, 205, 2)
+    assert np.allclose(Z.reshape(-1, 2).mean(0), 0, atol=1e-9) and np.allclose(Z.reshape(-1, 2).std(0), 1)
+    assert np.allclose(std.inverse(Z), X)
+
+
+def test_prepare_on_the_mirror(mirror_dir):
+    from ic.data.trajectories import load_character_trajectories
+
+    data = preprocess.prepare(load_character_trajectories(mirror_dir))
+    assert data.X.shape == (1429, 205, 2) and data.X.dtype == np.float32
+    assert data.n_recordings_for_stats == 2858
+    X2, y2 = data.first_classes(2)
+    assert sorted(set(y2.tolist())) == [0, 1] and len(y2) == 83 + 84
+    # last-point padding survives standardisation: the final steps of a short recording are constant
+    short = int(np.argmin([len(s) for s in load_character_trajectories(mirror_dir).sequences]))
+    assert np.allclose(data.X[short, -5:], data.X[short, -1])
+
+
+# ------------------------------------------------------------------------------------ models
+def test_generative_lstm_shapes_and_first_step_input():
+    m = GenerativeLSTM(4, hidden=8)
+    v = torch.tensor([[1.0, 0, 0, 0], [0.2, 0.3, 0.4, 0.1]])
+    seq = m.input_sequence(v)
+    assert seq.shape == (2, 205, 4) and (seq[:, 1:] == 0).all() and torch.equal(seq[:, 0], v)
+    assert m.generate(v).shape == (2, 205, 2)
+
+
+def test_training_noise_is_clipped_to_unit_interval_everywhere():
+    m = GenerativeLSTM(3, hidden=4)
+    g = torch.Generator().manual_seed(0)
+    noisy = m.noisy_input_sequence(torch.eye(3), sigma=0.4, generator=g)
+    assert noisy.min() >= 0 and noisy.max() <= 1
+    assert (noisy[:, 1:] > 0).float().mean() > 0.3          # the zero steps get half-normal noise too
+    renorm = m.noisy_input_sequence(torch.eye(3), sigma=0.4, renormalise=True, generator=g)
+    assert torch.allclose(renorm[:, 0].sum(1), torch.ones(3), atol=1e-5)
+    assert torch.equal(m.noisy_input_sequence(torch.eye(3), sigma=0.0), m.input_sequence(torch.eye(3)))
+
+
+def test_forward_baseline_outputs_class_probabilities():
+    f = ForwardLSTM(5, hidden=8)
+    p = f(torch.randn(3, 205, 2))
+    assert p.shape == (3, 5) and torch.allclose(p.sum(1), torch.ones(3))
+
+
+def test_keras_style_initialisation():
+    m = GenerativeLSTM(2, hidden=6)
+    b = m.lstm.bias_ih_l0.detach()
+    assert (b[6:12] == 1).all() and (b[:6] == 0).all() and (b[12:] == 0).all()
+    w = m.lstm.weight_hh_l0.detach()[:6]
+    assert torch.allclose(w @ w.T, torch.eye(6), atol=1e-5)   # orthogonal recurrent kernel per gate
+
+
+# ------------------------------------------------------------------------------------ sparse centres
+def test_sparse_centres_per_class():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 205, 2)).astype(np.float32)
+    y = np.repeat([0, 1], 20)
+    c1, l1 = sparse.class_centres(X, y, 1)
+    assert c1.shape == (2, 205, 2) and l1.tolist() == [0, 1]
+    assert np.allclose(c1[0], X[:20].mean(0), atol=1e-5)
+    c4, l4 = sparse.class_centres(X, y, 4, seed=3)
+    assert c4.shape == (8, 205, 2) and l4.tolist() == [0] * 4 + [1] * 4
+    assert np.array_equal(c4, sparse.class_centres(X, y, 4, seed=3)[0])   # deterministic
+
+
+# ------------------------------------------------------------------------------------ heat maps
+def _dtw_reference(a: np.ndarray, b: np.ndarray) -> float:
+    n, m = len(a), len(b)
+    D = np.full((n + 1, m + 1), np.inf)
+    D[0, 0] = 0
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            D[i, j] = np.linalg.norm(a[i - 1] - b[j - 1]) + min(D[i - 1, j], D[i, j - 1], D[i - 1, j - 1])
+    return D[n, m]
+
+
+def test_batched_dtw_matches_the_textbook_recursion():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(3, 17, 2))
+    y = rng.normal(size=(11, 2))
+    got = heatmap.dtw_distance(torch.tensor(x), torch.tensor(y)).numpy()
+    assert np.allclose(got, [_dtw_reference(xi, y) for xi in x])
+    assert heatmap.dtw_distance(torch.tensor(x[:1]), torch.tensor(x[0])).item() == pytest.approx(0.0)
+
+
+def test_grid_and_diagonal_metrics():
+    g = heatmap.grid_vectors(11)
+    assert g.shape == (121, 2) and g[0].tolist() == [0, 0] and g[-1].tolist() == [1, 1]
+    assert g[1].tolist() == pytest.approx([0.0, 0.1])         # rows: 'a' entry, columns: 'b' entry
+    a, b = np.meshgrid(np.linspace(0, 1, 11), np.linspace(0, 1, 11), indexing="ij")
+    ideal_a, ideal_b = 1 - a + b, 1 - b + a                   # nearer to 'a' exactly when a > b
+    assert heatmap.diagonal_agreement(ideal_a, ideal_b) == 1.0
+    assert abs(heatmap.boundary_offset(ideal_a, ideal_b)) <= 0.05
+    vertical_a = np.where(b < 0.5, 0.0, 1.0)                  # 'a' whenever b < 0.5 (the naked panel)
+    assert heatmap.diagonal_agreement(vertical_a, 1 - vertical_a) < 0.8
+    shifted = (a - b < 0.25)                                  # 'a' only with a lead of > 0.25 (σ 0.1 panel)
+    off = heatmap.boundary_offset(shifted.astype(float), 1 - shifted.astype(float))
+    assert 0.15 < off < 0.35
+
+
+# ------------------------------------------------------------------------------------ plan
+def test_paper_plan_is_the_sources_protocol(mirror_dir, monkeypatch):
+    monkeypatch.setenv("IC_DATA_DIR", str(mirror_dir))
+    jobs = study.STUDY.plan("paper")
+    kinds = {}
+    for j in jobs:
+        kinds[j.kind] = kinds.get(j.kind, 0) + 1
+    # 5 σ × 3 k × 5 instances, plus sparse1/sparse4 × 3 k × 5, plus 3 batch-1 protocol checks
+    assert kinds == {"train_gen": 75 + 30 + 3, "ic": 108, "heatmap": 25, "train_fwd": 30}
+    assert len({j.key for j in jobs}) == len(jobs)
+    ic = [j for j in jobs if j.kind == "ic"]
+    assert {j.config["iterations"] for j in ic} == {200} and {j.config["lr"] for j in ic} == {0.05}
+    gens = [j for j in jobs if j.kind == "train_gen" and j.config["variant"] != "all"]
+    assert {(j.config["k"], j.config["sigma"]) for j in gens} == {(2, 0.4), (4, 0.4), (20, 0.3)}
+
+
+def test_sparse_models_get_the_all_data_step_budget():
+    p = study.get_profile("paper")
+    all_cfg = study.fit_config_for(p, 2, "all", n_all_train=134, n_train=134)
+    sp = study.fit_config_for(p, 2, "sparse1", n_all_train=134, n_train=2)
+    steps_all = all_cfg.epochs * study.steps_per_epoch(134, p.batch_size, p.val_fraction)
+    assert sp.max_steps == steps_all and sp.val_fraction == 0.0 and sp.batch_size == p.batch_size
+
+
+def test_unknown_profile_and_variant_are_errors():
+    with pytest.raises(ValueError, match="Unknown profile"):
+        study.get_profile("full")
+    with pytest.raises(ValueError, match="variant"):
+        study.training_set(study.Split(*(np.zeros((4, 205, 2)), np.zeros(4)) * 2), "sparse9", 0)
