@@ -27,6 +27,8 @@ PROFILE ?= smoke
 BUDGET  ?=
 ONLY    ?=
 NB      ?= $(wildcard notebooks/*.ipynb)
+# RUN_MISSING=False: notebooks show only what the results store holds (no job is computed)
+RUN_MISSING ?=
 
 # Dataset root: the offline mirror ../shared/datasets when it exists (made absolute, because notebooks
 # run with notebooks/ as working directory); an IC_DATA_DIR from the environment wins.
@@ -78,7 +80,7 @@ notebooks: install
 	@for nb in $(NB); do \
 	  echo "papermill $$nb -> book/$$(basename $$nb) (profile=$(PROFILE))"; \
 	  TQDM_DISABLE=1 $(BIN)/papermill "$$nb" "book/$$(basename $$nb)" -k python3 --cwd notebooks \
-	    -p profile $(PROFILE) --no-progress-bar || exit 1; \
+	    -p profile $(PROFILE) $(if $(RUN_MISSING),-p run_missing $(RUN_MISSING)) --no-progress-bar || exit 1; \
 	done
 
 reproduce: install

@@ -69,7 +69,7 @@ class Profile:
 PROFILES = {
     "smoke": Profile(name="smoke", hidden=24, batch_size=16, lr=1e-2, epochs={2: 12, 4: 6, 20: 2},
                      val_fraction=0.2, instances=2, split_seeds=(0, 1), noise_class_counts=(2, 4),
-                     noise_sigmas=(0.0, 0.3), sparsity_class_counts=(2, 4), ic_iterations=40, max_test=40),
+                     noise_sigmas=(0.0, 0.2, 0.3), sparsity_class_counts=(2, 4), ic_iterations=40, max_test=40),
     # paper: the thesis's protocol (5 instances, 5 σ × 3 class counts, 200 IC iterations, Adam lr 0.05 without
     # bias correction), with minibatches instead of batch 1 (checked against batch 1 in the book). Instance i
     # uses data split i, so the spread covers initialisation and split (the thesis had one unseeded split).

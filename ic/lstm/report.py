@@ -1,0 +1,381 @@
+"""Tables and figures of the LSTM chapter, built from the results store (the notebooks only call these)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from .. import reference
+from ..compare import VERDICT_RULE, fmt, summarise, verdict
+from ..runner import Context
+from ..store import Job, store_for
+from . import study as S
+
+SETTING_ORDER = ["sparse1", "sparse4", "all data", "sparse comparison", "comparison"]
+
+
+@dataclass
+class Collected:
+    profile: str
+    jobs: list
+    records: dict            # key -> record (only jobs that are done)
+
+    @property
+    def n_done(self) -> int:
+        return sum(j.key in self.records for j in self.jobs)
+
+    @property
+    def n_jobs(self) -> int:
+        return len(self.jobs)
+
+    def get(self, job: Job) -> dict | None:
+        r = self.records.get(job.key)
+        return r["result"] if r else None
+
+    def cpu_hours(self) -> float:
+        return sum(r["cpu_time_s"] for r in self.records.values()) / 3600
+
+    def devices(self) -> str:
+        return ", ".join(sorted({r["environment"]["device"] for r in self.records.values()})) or "—"
+
+
+def collect(profile: str, part: str, run_missing: bool = True) -> Collected:
+    """Records of one part of the study (``noise``, ``heatmaps``, ``protocol``, ``sparsity`` or ``all``):
+    read from the store, running only the missing jobs when ``run_missing``."""
+    p = S.get_profile(profile)
+    data_id = S.data_identity(S.load_data())
+    parts = {
+        "noise": lambda: [j for pair in S.noise_jobs(p, data_id) for j in pair],
+        "heatmaps": lambda: S.heatmap_jobs(p, data_id),
+        "protocol": lambda: [j for pair in S.protocol_check_jobs(p, data_id) for j in pair],
+        "sparsity": lambda: S.sparsity_jobs(p, data_id),
+        "all": lambda: S.STUDY.plan(profile),
+    }
+    if part not in parts:
+        raise ValueError(f"Unknown part {part!r}: use one of {', '.join(parts)}.")
+    jobs = parts[part]()
+    store = store_for(profile)
+    ctx = Context(study=S.STUDY, store=store) if run_missing else None
+    records = {}
+    for j in jobs:
+        if store.has(j):
+            records[j.key] = store.load(j)
+        elif run_missing:
+            records[j.key] = ctx.require(j)
+    return Collected(profile, jobs, records)
+
+
+# ------------------------------------------------------------------------------------------ noise table
+def ic_frame(col: Collected) -> pd.DataFrame:
+    """One row per finished IC run: k, σ, variant, instance, split, accuracy, …"""
+    rows = []
+    for j in col.jobs:
+        if j.kind != "ic" or j.key not in col.records:
+            continue
+        g, r = j.config["gen_config"], col.get(j)
+        rows.append({"k": g["k"], "sigma": g["sigma"], "variant": g["variant"], "instance": j.config["gen_seed"],
+                     "split": g["split_seed"], "batch_size": g["batch_size"], "accuracy": r["accuracy"],
+                     "accuracy_first250": r["accuracy_first250"], "rmse": r["rmse_mean"], "n_test": r["n_test"]})
+    return pd.DataFrame(rows, columns=["k", "sigma", "variant", "instance", "split", "batch_size", "accuracy",
+                                       "accuracy_first250", "rmse", "n_test"])
+
+
+def noise_table(col: Collected) -> pd.DataFrame:
+    """σ × k: the thesis's number (mean ± std of its 5 instances) | ours (mean ± std, n) | verdict."""
+    df = ic_frame(col)
+    df = df[df.variant == "all"]
+    p = S.get_profile(col.profile)
+    rows = []
+    for sigma in p.noise_sigmas:
+        for k in p.noise_class_counts:
+            ref_runs = reference.LSTM_NOISE_RUNS.get((sigma, k))
+            ref = summarise(ref_runs) if ref_runs else None
+            ours = summarise(df[(df.k == k) & (df.sigma == sigma)].accuracy)
+            rows.append({"σ": sigma, "classes": k, "thesis": fmt(ref) if ref else "—", "ours": fmt(ours),
+                         "verdict": verdict(ours, ref["mean"] if ref else None),
+                         "ours_mean": ours["mean"], "ours_std": ours["std"], "ours_n": ours["n"],
+                         "thesis_mean": ref["mean"] if ref else math.nan})
+    return pd.DataFrame(rows)
+
+
+def noise_accuracy_figure(col: Collected):
+    df = ic_frame(col)
+    df = df[df.variant == "all"]
+    ref = pd.DataFrame([{"sigma": s, "k": k, "accuracy": float(np.mean(v))}
+                        for (s, k), v in reference.LSTM_NOISE_RUNS.items()])
+    ks = sorted(df.k.unique()) if len(df) else []
+    fig, axes = plt.subplots(1, max(1, len(ks)), figsize=(4.2 * max(1, len(ks)), 3.4), sharey=True, squeeze=False)
+    for ax, k in zip(axes[0], ks):
+        d = df[df.k == k]
+        sns.stripplot(data=d, x="sigma", y="accuracy", ax=ax, color="tab:blue", alpha=0.6, size=5, jitter=0.15)
+        sns.pointplot(data=d, x="sigma", y="accuracy", ax=ax, color="tab:blue", errorbar="sd", markers="o",
+                      linestyles="-", label="ours (mean ± sd)")
+        r = ref[ref.k == k].set_index("sigma").reindex(sorted(d.sigma.unique()))
+        ax.plot(range(len(r)), r.accuracy.values, "s--", color="tab:orange", label="thesis (mean of 5)")
+        ax.axhline(reference.CHANCE[k], color="grey", lw=0.8, ls=":")
+        ax.set_title(f"{k} classes")
+        ax.set_xlabel("training noise σ")
+        ax.set_ylim(0, 1.05)
+    axes[0][0].set_ylabel("inverse-classification accuracy")
+    axes[0][-1].legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------------------------------ heat maps
+def heatmap_frame(col: Collected) -> pd.DataFrame:
+    rows = []
+    for j in col.jobs:
+        if j.kind != "heatmap" or j.key not in col.records:
+            continue
+        r = col.get(j)
+        rows.append({"sigma": j.config["gen_config"]["sigma"], "instance": j.config["gen_seed"],
+                     "split": j.config["gen_config"]["split_seed"], **{m: np.array(r[m]) for m in
+                                                                      ("dtw_a", "dtw_b", "mse_a", "mse_b")},
+                     "agreement_dtw": r["diagonal_agreement_dtw"], "agreement_mse": r["diagonal_agreement_mse"],
+                     "offset_dtw": r["boundary_offset_dtw"], "offset_mse": r["boundary_offset_mse"]})
+    return pd.DataFrame(rows, columns=["sigma", "instance", "split", "dtw_a", "dtw_b", "mse_a", "mse_b",
+                                       "agreement_dtw", "agreement_mse", "offset_dtw", "offset_mse"])
+
+
+def _empty_figure(message: str, size=(8, 2)):
+    fig, ax = plt.subplots(figsize=size)
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=11)
+    ax.axis("off")
+    return fig
+
+
+def _panel(ax, m, title, vmin=None, vmax=None):
+    steps = m.shape[0]
+    ticks = [f"{v:.1f}" for v in np.linspace(0, 1, steps)]
+    sns.heatmap(m, ax=ax, cmap="Blues_r", vmin=vmin, vmax=vmax, square=True, cbar=True,
+                xticklabels=ticks, yticklabels=ticks, cbar_kws={"shrink": 0.7})
+    ax.plot([0, steps], [0, steps], color="crimson", lw=0.8, ls="--")
+    ax.set_xlabel("'b' entry")
+    ax.set_ylabel("'a' entry")
+    ax.set_title(title, fontsize=9)
+    ax.tick_params(labelsize=6)
+
+
+def heatmap_panels(col: Collected, metric: str = "dtw", instance: int = 0):
+    """The source's six panels (σ 0 … 0.4 to target 'a', and σ 0.3 to target 'b'), all from one instance
+    chosen by a fixed rule (instance 0), not cherry-picked. Light = close to the target."""
+    df = heatmap_frame(col)
+    df = df[df.instance == instance].set_index("sigma")
+    if df.empty:
+        return _empty_figure(f"no heat-map job of instance {instance} in the results store yet")
+    sigmas = [s for s in S.get_profile(col.profile).noise_sigmas if s in df.index]
+    panels = [(s, "a") for s in sigmas] + ([(0.3, "b")] if 0.3 in df.index else [])
+    fig, axes = plt.subplots(2, 3, figsize=(13, 8))
+    for ax, (s, t) in zip(axes.flat, panels):
+        label = "no noise" if s == 0 else f"σ = {s}"
+        _panel(ax, df.loc[s, f"{metric}_{t}"], f"{label}: {metric.upper()} to target '{t}'")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def heatmap_all_instances(col: Collected, metric: str = "dtw", target: str = "a"):
+    """Every instance (columns) for every σ (rows): what a single published panel hides."""
+    df = heatmap_frame(col)
+    if df.empty:
+        return _empty_figure("no heat-map job in the results store yet")
+    sigmas = sorted(df.sigma.unique())
+    insts = sorted(df.instance.unique())
+    fig, axes = plt.subplots(len(sigmas), len(insts), figsize=(2.3 * len(insts), 2.2 * len(sigmas)), squeeze=False)
+    for r, s in enumerate(sigmas):
+        for c, i in enumerate(insts):
+            ax = axes[r][c]
+            row = df[(df.sigma == s) & (df.instance == i)]
+            if len(row):
+                m = row.iloc[0][f"{metric}_{target}"]
+                sns.heatmap(m, ax=ax, cmap="Blues_r", cbar=False, xticklabels=False, yticklabels=False, square=True)
+                ax.plot([0, m.shape[0]], [0, m.shape[0]], color="crimson", lw=0.6, ls="--")
+                ax.set_title(f"σ {s}, #{i}: agree {row.iloc[0][f'agreement_{metric}']:.2f}", fontsize=7)
+            else:
+                ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def diagonal_table(col: Collected) -> pd.DataFrame:
+    df = heatmap_frame(col)
+    rows = []
+    for s in sorted(df.sigma.unique()):
+        d = df[df.sigma == s]
+        rows.append({"σ": s, "diagonal agreement (DTW)": fmt(summarise(d.agreement_dtw)),
+                     "diagonal agreement (MSE)": fmt(summarise(d.agreement_mse)),
+                     "boundary offset (DTW)": fmt(summarise(d.offset_dtw)),
+                     "source's panel": reference.LSTM_HEATMAP_PANELS.get(s, "—"),
+                     "agreement_dtw_mean": float(d.agreement_dtw.mean())})
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------------------ training check
+def fit_frame(col: Collected) -> pd.DataFrame:
+    rows = []
+    for j in col.jobs:
+        if j.kind not in ("train_gen", "train_fwd") or j.key not in col.records:
+            continue
+        r = col.records[j.key]
+        fit = r["result"]["fit"]
+        rows.append({"kind": j.kind, "k": j.config["k"], "sigma": j.config.get("sigma"), "variant": j.config["variant"],
+                     "batch_size": j.config["batch_size"], "instance": j.seed, "steps": fit["steps"],
+                     "best_epoch": fit["best_epoch"], "best_val_loss": fit["best_val_loss"],
+                     "final_train_loss": fit["train_loss"][-1] if fit["train_loss"] else math.nan,
+                     "cpu_s": r["cpu_time_s"], "epochs": fit["epochs"], "train_loss": fit["train_loss"],
+                     "val_loss": fit["val_loss"], "sequences_per_s": r["result"].get("sequences_per_s")})
+    return pd.DataFrame(rows, columns=["kind", "k", "sigma", "variant", "batch_size", "instance", "steps", "best_epoch",
+                                       "best_val_loss", "final_train_loss", "cpu_s", "epochs", "train_loss",
+                                       "val_loss", "sequences_per_s"])
+
+
+def training_curves(cols: list[Collected], k: int = 2, sigma: float = 0.2):
+    """Training and validation loss per epoch for one setting: minibatch runs and batch-1 (thesis) runs."""
+    frames = [fit_frame(c) for c in cols]
+    df = pd.concat(frames) if frames else pd.DataFrame()
+    df = df[(df.kind == "train_gen") & (df.k == k) & (df.sigma == sigma) & (df.variant == "all")] if len(df) else df
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
+    for ax, (bs, title) in zip(axes, [(None, "minibatch (ours)"), (1, "batch 1 (thesis protocol)")]):
+        d = df[df.batch_size == 1] if bs == 1 else df[df.batch_size != 1]
+        for _, row in d.iterrows():
+            ax.plot(row.epochs, row.train_loss, color="tab:blue", alpha=0.5, lw=0.8)
+            if row.val_loss:
+                ax.plot(row.epochs, row.val_loss, color="tab:orange", alpha=0.6, lw=0.8)
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_title(f"{k} classes, σ {sigma}: {title} — {len(d)} runs", fontsize=9)
+    axes[0].set_ylabel("MSE (blue: train with noise, orange: validation)")
+    fig.tight_layout()
+    return fig
+
+
+def protocol_table(noise: Collected, protocol: Collected) -> pd.DataFrame:
+    """IC accuracy of the protocol-check setting: our minibatch models vs the thesis's batch-1 training."""
+    k, sigma = S.PROTOCOL_CHECK["k"], S.PROTOCOL_CHECK["sigma"]
+    a = ic_frame(noise)
+    a = a[(a.k == k) & (a.sigma == sigma) & (a.variant == "all")]
+    b = ic_frame(protocol)
+    fits = pd.concat([fit_frame(noise), fit_frame(protocol)])
+    fits = fits[(fits.kind == "train_gen") & (fits.k == k) & (fits.sigma == sigma)] if len(fits) else fits
+    rows = []
+    for label, d, bs in (("minibatch 16, Adam 1e-2 (ours)", a, "mb"), ("batch 1, Adam 1e-3 (thesis)", b, 1)):
+        f = fits[fits.batch_size == 1] if bs == 1 else fits[fits.batch_size != 1]
+        rows.append({"training": label, "IC accuracy": fmt(summarise(d.accuracy)),
+                     "best validation MSE": fmt(summarise(f.best_val_loss), 3) if len(f) else "—",
+                     "optimiser steps": int(f.steps.mean()) if len(f) else 0,
+                     "CPU min per model": round(float(f.cpu_s.mean()) / 60, 1) if len(f) else math.nan,
+                     "acc_mean": summarise(d.accuracy)["mean"], "acc_std": summarise(d.accuracy)["std"],
+                     "n": len(d)})
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------------------ sparsity
+def sparsity_frame(col: Collected) -> pd.DataFrame:
+    rows = []
+    for j in col.jobs:
+        if j.key not in col.records or j.kind not in ("ic", "train_fwd"):
+            continue
+        r = col.get(j)
+        if j.kind == "ic":
+            g = j.config["gen_config"]
+            setting = {"all": "all data"}.get(g["variant"], g["variant"])
+            k, inst, split = g["k"], j.config["gen_seed"], g["split_seed"]
+        else:
+            setting = {"all": "comparison", "sparse4": "sparse comparison"}[j.config["variant"]]
+            k, inst, split = j.config["k"], j.seed, j.config["split_seed"]
+        rows.append({"setting": setting, "k": k, "instance": inst, "split": split, "accuracy": r["accuracy"],
+                     "accuracy_strict": r.get("accuracy_strict", math.nan), "n_test": r["n_test"]})
+    return pd.DataFrame(rows, columns=["setting", "k", "instance", "split", "accuracy", "accuracy_strict", "n_test"])
+
+
+def sparsity_table(col: Collected) -> pd.DataFrame:
+    df = sparsity_frame(col)
+    rows = []
+    for k in S.get_profile(col.profile).sparsity_class_counts:
+        for setting in SETTING_ORDER:
+            ours = summarise(df[(df.k == k) & (df.setting == setting)].accuracy)
+            ref = reference.LSTM_SPARSITY_BARS[setting][k]
+            runs = reference.LSTM_SPARSITY_RUNS.get((setting, k))
+            rows.append({"classes": k, "setting": setting, "source (bar plot)": f"{ref:.2f}",
+                         "thesis raw runs": fmt(summarise(runs)) if runs else "—", "ours": fmt(ours),
+                         "verdict": verdict(ours, ref), "ours_mean": ours["mean"], "ours_std": ours["std"],
+                         "ours_n": ours["n"]})
+    return pd.DataFrame(rows)
+
+
+def sparsity_barplot(col: Collected):
+    df = sparsity_frame(col)
+    ref = pd.DataFrame([{"setting": s, "k": k, "accuracy": v} for s, d in reference.LSTM_SPARSITY_BARS.items()
+                        for k, v in d.items()])
+    ks = S.get_profile(col.profile).sparsity_class_counts
+    fig, axes = plt.subplots(1, 2, figsize=(13, 3.8), sharey=True)
+    order = [s for s in SETTING_ORDER]
+    sns.barplot(data=df, x="k", y="accuracy", hue="setting", hue_order=order, order=list(ks), errorbar="sd",
+                capsize=0.08, ax=axes[0], palette="colorblind")
+    axes[0].set_title("ours: mean ± sd over instances (each on its own split)")
+    sns.barplot(data=ref[ref.k.isin(ks)], x="k", y="accuracy", hue="setting", hue_order=order, order=list(ks),
+                ax=axes[1], palette="colorblind")
+    axes[1].set_title("source's bar plot (mean of 5, no error bars)")
+    for ax in axes:
+        ax.set_xlabel("number of classes")
+        ax.set_ylim(0, 1.05)
+        ax.legend(fontsize=7, loc="lower left")
+    axes[0].set_ylabel("test accuracy")
+    fig.tight_layout()
+    return fig
+
+
+def sparsity_claims(col: Collected) -> pd.DataFrame:
+    """The blog's claims about the sparsity comparison, tested on our numbers."""
+    t = sparsity_table(col).set_index(["classes", "setting"])
+    m = lambda k, s: t.loc[(k, s), "ours_mean"] if (k, s) in t.index else math.nan  # noqa: E731
+    sd = lambda k, s: t.loc[(k, s), "ours_std"] if (k, s) in t.index else math.nan  # noqa: E731
+    ks = [k for k in S.get_profile(col.profile).sparsity_class_counts]
+    rows = []
+    small = [k for k in ks if k in (2, 4)]
+    if small:
+        spread = {k: max(m(k, s) for s in SETTING_ORDER) - min(m(k, s) for s in SETTING_ORDER) for k in small}
+        rows.append({"claim": "for 2 and 4 classes the five methods are about equal",
+                     "test": "range of the five means ≤ 0.05",
+                     "ours": ", ".join(f"k={k}: range {v:.2f}" for k, v in spread.items()),
+                     "holds": all(v <= 0.05 for v in spread.values())})
+    if 20 in ks:
+        others = max(m(20, s) for s in SETTING_ORDER if s != "comparison")
+        rows.append({"claim": "for 20 classes the forward model on all data wins by a big margin",
+                     "test": "comparison − best other ≥ 0.2",
+                     "ours": f"{m(20, 'comparison'):.2f} vs {others:.2f}",
+                     "holds": bool(m(20, "comparison") - others >= 0.2)})
+        rows.append({"claim": "for 20 classes IC gets better with less data (all < sparse4 < sparse1)",
+                     "test": "ordering of the three means",
+                     "ours": f"all {m(20, 'all data'):.2f}, sparse4 {m(20, 'sparse4'):.2f}, sparse1 {m(20, 'sparse1'):.2f}",
+                     "holds": bool(m(20, "all data") < m(20, "sparse4") < m(20, "sparse1"))})
+        diff = abs(m(20, "sparse1") - m(20, "sparse comparison"))
+        rows.append({"claim": "sparse1 IC is as good as the sparse forward model (20 classes)",
+                     "test": "|difference| ≤ max(0.05, 2 sd)",
+                     "ours": f"{m(20, 'sparse1'):.2f} vs {m(20, 'sparse comparison'):.2f}",
+                     "holds": bool(diff <= max(0.05, 2 * max(sd(20, 'sparse1'), sd(20, 'sparse comparison'))))})
+    return pd.DataFrame(rows)
+
+
+def public(df: pd.DataFrame) -> pd.DataFrame:
+    """Drop the helper columns (``*_mean``, ``*_std``, ``*_n``) for display."""
+    return df[[c for c in df.columns if not c.endswith(("_mean", "_std", "_n"))]]
+
+
+def progress_note(*cols: Collected) -> str:
+    done, total = sum(c.n_done for c in cols), sum(c.n_jobs for c in cols)
+    cpu = sum(c.cpu_hours() for c in cols)
+    return (f"{done} of {total} jobs of this chapter's {cols[0].profile} profile are in the results store "
+            f"({cpu:.2f} CPU-hours, device: {', '.join(sorted({c.devices() for c in cols}))}).")
+
+
+__all__ = ["collect", "noise_table", "noise_accuracy_figure", "heatmap_panels", "heatmap_all_instances",
+           "diagonal_table", "training_curves", "protocol_table", "sparsity_table", "sparsity_barplot",
+           "sparsity_claims", "public", "progress_note", "VERDICT_RULE"]
