@@ -138,8 +138,8 @@ def test_paper_plan_is_the_sources_protocol(mirror_dir, monkeypatch):
     kinds = {}
     for j in jobs:
         kinds[j.kind] = kinds.get(j.kind, 0) + 1
-    # 5 σ × 3 k × 5 instances, plus sparse1/sparse4 × 3 k × 5, plus 3 batch-1 protocol checks
-    assert kinds == {"train_gen": 75 + 30 + 3, "ic": 108, "heatmap": 25, "train_fwd": 30}
+    # 5 σ × 3 k × 5 instances, sparse1/sparse4 × 3 k × 5, 3 batch-1 protocol checks, 3 k × 5 renormalised
+    assert kinds == {"train_gen": 75 + 30 + 3 + 15, "ic": 123, "heatmap": 25, "train_fwd": 30}
     assert len({j.key for j in jobs}) == len(jobs)
     ic = [j for j in jobs if j.kind == "ic"]
     assert {j.config["iterations"] for j in ic} == {200} and {j.config["lr"] for j in ic} == {0.05}

@@ -53,6 +53,7 @@ def collect(profile: str, part: str, run_missing: bool = True) -> Collected:
         "noise": lambda: [j for pair in S.noise_jobs(p, data_id) for j in pair],
         "heatmaps": lambda: S.heatmap_jobs(p, data_id),
         "protocol": lambda: [j for pair in S.protocol_check_jobs(p, data_id) for j in pair],
+        "renormalise": lambda: [j for pair in S.renormalise_jobs(p, data_id) for j in pair],
         "sparsity": lambda: S.sparsity_jobs(p, data_id),
         "all": lambda: S.STUDY.plan(profile),
     }
@@ -100,6 +101,20 @@ def noise_table(col: Collected) -> pd.DataFrame:
                          "verdict": verdict(ours, ref["mean"] if ref else None),
                          "ours_mean": ours["mean"], "ours_std": ours["std"], "ours_n": ours["n"],
                          "thesis_mean": ref["mean"] if ref else math.nan})
+    return pd.DataFrame(rows)
+
+
+def renormalise_table(noise: Collected, renorm: Collected) -> pd.DataFrame:
+    """At the best σ per class count: clip-only training noise (as the thesis ran) vs clip + renormalise
+    (as the blog describes)."""
+    a, b = ic_frame(noise), ic_frame(renorm)
+    rows = []
+    for k in S.get_profile(noise.profile).noise_class_counts:
+        s = S.BEST_SIGMA[k]
+        clip = summarise(a[(a.k == k) & (a.sigma == s) & (a.variant == "all")].accuracy)
+        ren = summarise(b[(b.k == k)].accuracy)
+        rows.append({"classes": k, "σ": s, "clip only (thesis code)": fmt(clip), "clip + renormalise (blog)": fmt(ren),
+                     "difference of means": (ren["mean"] - clip["mean"]) if clip["n"] and ren["n"] else math.nan})
     return pd.DataFrame(rows)
 
 

@@ -226,6 +226,18 @@ def protocol_check_jobs(p: Profile, data_id: dict) -> list[tuple[Job, Job]]:
     return out
 
 
+def renormalise_jobs(p: Profile, data_id: dict) -> list[tuple[Job, Job]]:
+    """Ablation: the blog's description of the noise ("clipping and normalizing") instead of the clip-only
+    noise the thesis's code ran, at the best σ per class count."""
+    out = []
+    for k in p.noise_class_counts:
+        for i in range(p.instances):
+            g = gen_job(p, k, BEST_SIGMA[k], "all", split_of(p, i), i, data_id, renormalise=True)
+            g = replace(g, label=g.label + " renormalised noise")
+            out.append((g, ic_job(p, g)))
+    return out
+
+
 def sparsity_jobs(p: Profile, data_id: dict) -> list[Job]:
     """Generators (sparse1, sparse4, all at the best σ) with their IC jobs, and the forward baselines."""
     out = []
@@ -385,7 +397,8 @@ class LSTMStudy:
 
     def plan(self, profile: str) -> list[Job]:
         """Class count by class count (2, 4, 20), so that a partial run gives complete settings first:
-        the noise-table models and their IC, the heat maps (k = 2), then the sparsity comparison."""
+        the noise-table models and their IC, the heat maps (k = 2), the sparsity comparison; the batch-1
+        protocol check right after the 2-class block; the renormalisation ablation last."""
         p = get_profile(profile)
         data_id = data_identity(load_data())
         jobs: list[Job] = []
@@ -396,7 +409,10 @@ class LSTMStudy:
                 jobs += [g, icj]
             jobs += heatmap_jobs(kp, data_id)
             jobs += sparsity_jobs(kp, data_id)
-        for g, icj in protocol_check_jobs(p, data_id):
+            if k == PROTOCOL_CHECK["k"]:
+                for g, icj in protocol_check_jobs(p, data_id):
+                    jobs += [g, icj]
+        for g, icj in renormalise_jobs(p, data_id):
             jobs += [g, icj]
         seen, unique = set(), []
         for j in jobs:
