@@ -27,10 +27,13 @@ shoot() {  # shoot PAGE NAME
   # --virtual-time-budget lets scripts (e.g. MathJax, when it can load) finish before the capture.
   "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$profile" --window-size=1280,2000 --hide-scrollbars \
+    --user-data-dir="$profile" --window-size=1280,${SHOT_HEIGHT:-2000} --hide-scrollbars \
     --virtual-time-budget=10000 --screenshot="$png" "file://$page" >/dev/null 2>&1
   echo "$png"
 }
 
 shoot book/intro.html intro
 shoot book/00_data.html data
+shoot book/lstm.html lstm
+shoot book/lstm_noise_heatmaps.html lstm_noise_heatmaps
+shoot book/lstm_sparsity.html lstm_sparsity
