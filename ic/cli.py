@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("what", choices=["lstm"], help="which benchmark")
     p.add_argument("--device", help="auto | cpu | cuda")
     p.add_argument("--seconds", type=float, default=5.0, help="time per measurement")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "bench":
         from . import bench
 
-        bench.run(args.what, device=args.device, seconds=args.seconds)
+        bench.run(args.what, device=args.device, seconds=args.seconds, threads=args.threads)
     return 0
 
 
