@@ -384,6 +384,20 @@ def public(df: pd.DataFrame) -> pd.DataFrame:
     return df[[c for c in df.columns if not c.endswith(("_mean", "_std", "_n"))]]
 
 
+def split_summary(profile: str) -> str:
+    """Deterministic description of the data each instance sees (for the notebook and nbval)."""
+    p = S.get_profile(profile)
+    data = S.load_data()
+    lines = [f"data: {data.source}, {len(data.labels)} labelled recordings, 205 steps × 2 coordinates"]
+    for k in sorted(set(p.noise_class_counts) | set(p.sparsity_class_counts)):
+        sizes = []
+        for seed in sorted({S.split_of(p, i) for i in range(p.instances)}):
+            sp = S.make_split(data, k, seed)
+            sizes.append(f"split {seed}: {len(sp.y_train)} train / {len(sp.y_test)} test")
+        lines.append(f"{k:>2} classes — " + "; ".join(sizes))
+    return "\n".join(lines)
+
+
 def progress_note(*cols: Collected) -> str:
     done, total = sum(c.n_done for c in cols), sum(c.n_jobs for c in cols)
     cpu = sum(c.cpu_hours() for c in cols)
