@@ -149,8 +149,9 @@ def test_paper_plan_is_the_sources_protocol(mirror_dir, monkeypatch):
 
 def test_sparse_models_get_the_all_data_step_budget():
     p = study.get_profile("paper")
-    all_cfg = study.fit_config_for(p, 2, "all", n_all_train=134, n_train=134)
-    sp = study.fit_config_for(p, 2, "sparse1", n_all_train=134, n_train=2)
+    job = study.gen_job(p, 2, 0.4, "all", 0, 0, {"source": "x", "n_labelled": 1})
+    all_cfg = study.fit_config_for(job.config, n_all_train=134, n_train=134)
+    sp = study.fit_config_for({**job.config, "variant": "sparse1"}, n_all_train=134, n_train=2)
     steps_all = all_cfg.epochs * study.steps_per_epoch(134, p.batch_size, p.val_fraction)
     assert sp.max_steps == steps_all and sp.val_fraction == 0.0 and sp.batch_size == p.batch_size
 

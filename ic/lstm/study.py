@@ -137,17 +137,20 @@ def steps_per_epoch(n: int, batch_size: int, val_fraction: float) -> int:
     return math.ceil(n_grad / max(1, min(batch_size, n_grad)))
 
 
-def fit_config_for(p: Profile, k: int, variant: str, n_all_train: int, n_train: int) -> FitConfig:
-    """All-data models: the profile's epochs with a 20 % validation hold-out, best checkpoint kept (as Keras'
+def fit_config_for(config: dict, n_all_train: int, n_train: int) -> FitConfig:
+    """Training schedule of a model job (its ``config`` holds epochs, batch_size, lr, val_fraction, variant).
+
+    All-data models: the epochs with a validation hold-out, best checkpoint kept (as Keras'
     ``validation_split`` + checkpointing). Sparse models (8–80 sequences): the same number of optimiser steps
     as the all-data model of the same k, no validation, last epoch kept (research notes §A.5 default)."""
-    epochs = p.epochs[k]
-    if variant == "all":
-        return FitConfig(epochs=epochs, batch_size=p.batch_size, lr=p.lr, val_fraction=p.val_fraction)
-    steps = epochs * steps_per_epoch(n_all_train, p.batch_size, p.val_fraction)
-    per_epoch = steps_per_epoch(n_train, p.batch_size, 0.0)
-    return FitConfig(epochs=math.ceil(steps / per_epoch), batch_size=p.batch_size, lr=p.lr, val_fraction=0.0,
-                     max_steps=steps, log_every=max(1, math.ceil(steps / per_epoch) // 300))
+    epochs, bs, lr, vf = config["epochs"], config["batch_size"], config["lr"], config["val_fraction"]
+    if config["variant"] == "all":
+        return FitConfig(epochs=epochs, batch_size=bs, lr=lr, val_fraction=vf)
+    steps = epochs * steps_per_epoch(n_all_train, bs, vf)
+    per_epoch = steps_per_epoch(n_train, bs, 0.0)
+    n_epochs = math.ceil(steps / per_epoch)
+    return FitConfig(epochs=n_epochs, batch_size=bs, lr=lr, val_fraction=0.0, max_steps=steps,
+                     log_every=max(1, n_epochs // 300))
 
 
 # ----------------------------------------------------------------------------------------------- jobs
@@ -258,13 +261,9 @@ def _onehot(y: np.ndarray, k: int) -> torch.Tensor:
 
 def _train_generator(job: Job, ctx) -> dict:
     c = job.config
-    p_like = Profile(name="job", hidden=c["hidden"], batch_size=c["batch_size"], lr=c["lr"], epochs={c["k"]: c["epochs"]},
-                     val_fraction=c["val_fraction"], instances=1, split_seeds=(c["split_seed"],),
-                     noise_class_counts=(), noise_sigmas=(), sparsity_class_counts=())
-    data = load_data()
-    split = make_split(data, c["k"], c["split_seed"])
+    split = make_split(load_data(), c["k"], c["split_seed"])
     X, y = training_set(split, c["variant"], seed=c["split_seed"])
-    cfg = fit_config_for(p_like, c["k"], c["variant"], len(split.y_train), len(y))
+    cfg = fit_config_for(c, len(split.y_train), len(y))
     gen = seed_everything(job.seed)
     model = GenerativeLSTM(c["k"], hidden=c["hidden"])
     noise_gen = torch.Generator()
@@ -358,19 +357,11 @@ def _heatmap(job: Job, ctx) -> dict:
 
 def _train_forward(job: Job, ctx) -> dict:
     c = job.config
-    data = load_data()
-    split = make_split(data, c["k"], c["split_seed"])
-    if c["variant"] == "all":
-        X, y = split.X_train, split.y_train
-        cfg = FitConfig(epochs=c["epochs"], batch_size=c["batch_size"], lr=c["lr"], val_fraction=c["val_fraction"])
-    elif c["variant"] == "sparse4":
-        X, y = class_centres(split.X_train, split.y_train, 4, seed=c["split_seed"])
-        steps = c["epochs"] * steps_per_epoch(len(split.y_train), c["batch_size"], c["val_fraction"])
-        per_epoch = steps_per_epoch(len(y), c["batch_size"], 0.0)
-        cfg = FitConfig(epochs=math.ceil(steps / per_epoch), batch_size=c["batch_size"], lr=c["lr"], max_steps=steps,
-                        log_every=max(1, math.ceil(steps / per_epoch) // 300))
-    else:
+    if c["variant"] not in ("all", "sparse4"):
         raise ValueError(f"Unknown forward variant {c['variant']!r}: use all or sparse4.")
+    split = make_split(load_data(), c["k"], c["split_seed"])
+    X, y = training_set(split, c["variant"], seed=c["split_seed"])
+    cfg = fit_config_for(c, len(split.y_train), len(y))
     gen = seed_everything(job.seed)
     model = ForwardLSTM(c["k"], hidden=c["hidden"])
 
