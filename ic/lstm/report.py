@@ -104,6 +104,30 @@ def noise_table(col: Collected) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def ic_loss_curves(col: Collected):
+    """Mean reconstruction loss over the 200 inverse-classification iterations, per class count and σ
+    (each line: one instance's mean over its test probes)."""
+    rows = []
+    for j in col.jobs:
+        if j.kind == "ic" and j.key in col.records:
+            g = j.config["gen_config"]
+            for it, v in enumerate(col.get(j)["loss_curve_mean"]):
+                rows.append({"k": g["k"], "σ": g["sigma"], "instance": j.config["gen_seed"], "iteration": it, "MSE": v})
+    df = pd.DataFrame(rows, columns=["k", "σ", "instance", "iteration", "MSE"])
+    if df.empty:
+        return _empty_figure("no inverse-classification job in the results store yet")
+    ks = sorted(df.k.unique())
+    fig, axes = plt.subplots(1, len(ks), figsize=(4.2 * len(ks), 3.3), squeeze=False)
+    for ax, k in zip(axes[0], ks):
+        sns.lineplot(data=df[df.k == k], x="iteration", y="MSE", hue="σ", units="instance", estimator=None,
+                     ax=ax, palette="viridis", lw=0.8, alpha=0.8)
+        ax.set_yscale("log")
+        ax.set_title(f"{k} classes")
+    axes[0][0].set_ylabel("mean reconstruction MSE of the probes")
+    fig.tight_layout()
+    return fig
+
+
 def renormalise_table(noise: Collected, renorm: Collected) -> pd.DataFrame:
     """At the best σ per class count: clip-only training noise (as the thesis ran) vs clip + renormalise
     (as the blog describes)."""
