@@ -192,7 +192,7 @@ def _empty_figure(message: str, size=(8, 2)):
 def _panel(ax, m, title, vmin=None, vmax=None):
     steps = m.shape[0]
     ticks = [f"{v:.1f}" for v in np.linspace(0, 1, steps)]
-    sns.heatmap(m, ax=ax, cmap="Blues_r", vmin=vmin, vmax=vmax, square=True, cbar=True,
+    sns.heatmap(m, ax=ax, cmap="Blues", vmin=vmin, vmax=vmax, square=True, cbar=True,
                 xticklabels=ticks, yticklabels=ticks, cbar_kws={"shrink": 0.7})
     ax.plot([0, steps], [0, steps], color="crimson", lw=0.8, ls="--")
     ax.set_xlabel("'b' entry")
@@ -234,7 +234,7 @@ def heatmap_all_instances(col: Collected, metric: str = "dtw", target: str = "a"
             row = df[(df.sigma == s) & (df.instance == i)]
             if len(row):
                 m = row.iloc[0][f"{metric}_{target}"]
-                sns.heatmap(m, ax=ax, cmap="Blues_r", cbar=False, xticklabels=False, yticklabels=False, square=True)
+                sns.heatmap(m, ax=ax, cmap="Blues", cbar=False, xticklabels=False, yticklabels=False, square=True)
                 ax.plot([0, m.shape[0]], [0, m.shape[0]], color="crimson", lw=0.6, ls="--")
                 ax.set_title(f"σ {s}, #{i}: agree {row.iloc[0][f'agreement_{metric}']:.2f}", fontsize=7)
             else:
@@ -425,8 +425,9 @@ def split_summary(profile: str) -> str:
 def progress_note(*cols: Collected) -> str:
     done, total = sum(c.n_done for c in cols), sum(c.n_jobs for c in cols)
     cpu = sum(c.cpu_hours() for c in cols)
+    devices = sorted({d for c in cols for d in c.devices().split(", ") if d != "—"}) or ["—"]
     return (f"{done} of {total} jobs of this chapter's {cols[0].profile} profile are in the results store "
-            f"({cpu:.2f} CPU-hours, device: {', '.join(sorted({c.devices() for c in cols}))}).")
+            f"({cpu:.2f} CPU-hours, device: {', '.join(devices)}).")
 
 
 __all__ = ["collect", "noise_table", "noise_accuracy_figure", "heatmap_panels", "heatmap_all_instances",
