@@ -30,7 +30,9 @@ def text(name: str, value: str) -> None:
 
 def table(name: str, df: pd.DataFrame, display: bool = True) -> None:
     if isinstance(df, pd.DataFrame):
-        df = df.style.hide(axis="index").format(precision=2, na_rep="—")
+        df = (df.style.hide(axis="index").format(precision=2, na_rep="—")
+              .set_table_styles([{"selector": "th, td", "props": "padding: 3px 12px; text-align: left;"},
+                                 {"selector": "th", "props": "border-bottom: 1px solid #888;"}]))
     _glue(name, df, display)
 
 

@@ -7,8 +7,9 @@ from typing import Iterable
 
 import numpy as np
 
-VERDICT_RULE = ("reproduced: |ours − source| ≤ max(0.05, 2 × our instance std); partly: ≤ max(0.15, 3 × std); "
-                "otherwise not reproduced")
+VERDICT_RULE = ("reproduced: |ours − source| ≤ 0.05; partly: 0.05 < |ours − source| ≤ 0.15, or the source's number "
+                "lies inside the 95 % t-interval of our mean (a difference our instances cannot resolve); "
+                "not reproduced: |ours − source| > 0.15 and the source's number lies outside that interval")
 
 
 def summarise(values: Iterable[float]) -> dict:
@@ -34,13 +35,14 @@ def fmt(summary: dict, digits: int = 2) -> str:
 
 
 def verdict(ours: dict, reference: float | None) -> str:
-    """Verdict for one number, by :data:`VERDICT_RULE`."""
+    """Verdict for one number (accuracies in [0, 1]), by :data:`VERDICT_RULE`."""
     if reference is None or ours["n"] == 0 or math.isnan(ours["mean"]):
         return "—"
     diff = abs(ours["mean"] - reference)
-    sd = 0.0 if math.isnan(ours["std"]) else ours["std"]
-    if diff <= max(0.05, 2 * sd):
+    lo, hi = ours["ci95"]
+    inside = not (math.isnan(lo) or math.isnan(hi)) and lo <= reference <= hi
+    if diff <= 0.05:
         return "reproduced"
-    if diff <= max(0.15, 3 * sd):
+    if diff <= 0.15 or inside:
         return "partly"
     return "not reproduced"
