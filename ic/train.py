@@ -27,6 +27,9 @@ class FitConfig:
     patience: int | None = None        # early stopping (epochs without val improvement); None = never
     max_steps: int | None = None       # optional cap on optimiser steps
     log_every: int = 1                 # record the loss every n epochs
+    clip_grad_norm: float | None = None  # clip the global gradient norm (None: no clipping)
+    lr_schedule: str = "constant"      # "constant" | "cosine" (to lr_min over all epochs)
+    lr_min: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -79,11 +82,17 @@ def fit(
     gen = torch.Generator()
     gen.manual_seed(int(seed))
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    if config.lr_schedule not in ("constant", "cosine"):
+        raise ValueError(f"Unknown lr_schedule {config.lr_schedule!r}: use constant or cosine.")
     hist = FitHistory()
     best_state, best_val, since_best = None, math.inf, 0
     bs = max(1, min(config.batch_size, n_train))
     t0 = time.perf_counter()
     for epoch in range(config.epochs):
+        if config.lr_schedule == "cosine":
+            frac = epoch / max(1, config.epochs - 1)
+            for group in opt.param_groups:
+                group["lr"] = config.lr_min + 0.5 * (config.lr - config.lr_min) * (1 + math.cos(math.pi * frac))
         model.train()
         perm = torch.randperm(n_train, generator=gen).to(device)
         total, count = 0.0, 0
@@ -96,6 +105,8 @@ def fit(
                                          f"lower the learning rate (now {config.lr}) or check the data.")
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if config.clip_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad_norm)
             opt.step()
             total += float(loss.detach()) * len(idx)
             count += len(idx)

@@ -243,6 +243,36 @@ def heatmap_all_instances(col: Collected, metric: str = "dtw", target: str = "a"
     return fig
 
 
+def simplex_profiles(heat: Collected, noise: Collected, metric: str = "mse"):
+    """Distance to the 'a' target along the simplex (the grid's anti-diagonal, c = [t, 1 − t]) per instance,
+    coloured by the instance's inverse-classification accuracy. Inverse classification starts at t = 0.5 and
+    can only follow the slope: a step-shaped profile leaves it on a flat plateau on the wrong side."""
+    df = heatmap_frame(heat)
+    if df.empty:
+        return _empty_figure("no heat-map job in the results store yet")
+    acc = ic_frame(noise)
+    acc = acc[(acc.k == 2) & (acc.variant == "all")].set_index(["sigma", "instance"]).accuracy
+    sigmas = sorted(df.sigma.unique())
+    fig, axes = plt.subplots(1, len(sigmas), figsize=(3.2 * len(sigmas), 3.0), sharey=True, squeeze=False)
+    cmap = plt.get_cmap("RdYlGn")
+    for ax, s in zip(axes[0], sigmas):
+        for _, row in df[df.sigma == s].iterrows():
+            m = row[f"{metric}_a"]
+            steps = m.shape[0]
+            t = np.linspace(0, 1, steps)
+            prof = np.array([m[i, steps - 1 - i] for i in range(steps)])
+            a = acc.get((s, row.instance), np.nan)
+            ax.plot(t, prof, color=cmap(0.0 if np.isnan(a) else (a - 0.5) / 0.5), lw=1.4,
+                    label=f"#{row.instance}: acc {a:.2f}")
+        ax.axvline(0.5, color="grey", ls=":", lw=0.8)
+        ax.set_title(f"σ = {s}", fontsize=9)
+        ax.set_xlabel("'a' entry t of c = [t, 1 − t]")
+        ax.legend(fontsize=6)
+    axes[0][0].set_ylabel(f"{metric.upper()} to the 'a' target")
+    fig.tight_layout()
+    return fig
+
+
 def diagonal_table(col: Collected) -> pd.DataFrame:
     df = heatmap_frame(col)
     rows = []
@@ -293,6 +323,22 @@ def training_curves(cols: list[Collected], k: int = 2, sigma: float = 0.2):
     axes[0].set_ylabel("MSE (blue: train with noise, orange: validation)")
     fig.tight_layout()
     return fig
+
+
+def convergence_table(col: Collected) -> pd.DataFrame:
+    """Per class count and σ: best validation MSE and the epoch it was reached, against the epochs run.
+    A best epoch close to the last one means the model was still improving when training stopped."""
+    f = fit_frame(col)
+    f = f[(f.kind == "train_gen") & (f.variant == "all")] if len(f) else f
+    rows = []
+    for (k, sigma), d in (f.groupby(["k", "sigma"]) if len(f) else []):
+        n_epochs = max(len(e) for e in d.epochs)
+        rows.append({"classes": k, "σ": sigma, "best validation MSE": fmt(summarise(d.best_val_loss), 3),
+                     "best epoch (mean)": float(d.best_epoch.mean()), "epochs run": n_epochs,
+                     "last-10 % epochs holding the best": int(sum(d.best_epoch >= 0.9 * n_epochs)),
+                     "CPU min per model": float(d.cpu_s.mean() / 60), "n": len(d)})
+    return pd.DataFrame(rows, columns=["classes", "σ", "best validation MSE", "best epoch (mean)", "epochs run",
+                                       "last-10 % epochs holding the best", "CPU min per model", "n"])
 
 
 def protocol_table(noise: Collected, protocol: Collected) -> pd.DataFrame:
