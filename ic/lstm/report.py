@@ -481,13 +481,42 @@ def split_summary(profile: str) -> str:
 
 
 def progress_note(*cols: Collected) -> str:
+    """One sentence: how many of the jobs behind ``cols`` are in the store, their CPU time and device."""
     done, total = sum(c.n_done for c in cols), sum(c.n_jobs for c in cols)
     cpu = sum(c.cpu_hours() for c in cols)
     devices = sorted({d for c in cols for d in c.devices().split(", ") if d != "—"}) or ["—"]
-    return (f"{done} of {total} jobs of this chapter's {cols[0].profile} profile are in the results store "
+    return (f"{done} of the {total} {cols[0].profile}-profile jobs behind these results are in the results store "
             f"({cpu:.2f} CPU-hours, device: {', '.join(devices)}).")
+
+
+_KIND_NAMES = {"train_gen": "train a generator", "train_fwd": "train a forward classifier",
+               "ic": "inverse-classify a test split", "heatmap": "compute one model's heat maps"}
+
+
+def cost_table(col: Collected) -> pd.DataFrame:
+    """CPU time per kind of job and class count, over the jobs in the store (plus what is still missing)."""
+    rows = []
+    for j in col.jobs:
+        r = col.records.get(j.key)
+        model = j.config.get("gen_config", j.config)          # IC and heat-map jobs: their generator's config
+        rows.append({"job": _KIND_NAMES.get(j.kind, j.kind), "classes": model["k"],
+                     "batch": model["batch_size"], "done": r is not None,
+                     "cpu_s": r["cpu_time_s"] if r else np.nan})
+    df = pd.DataFrame(rows)
+    df["batch"] = df["batch"].astype(str)
+    out = (df.groupby(["job", "classes", "batch"], sort=True)
+             .agg(jobs=("done", "size"), done=("done", "sum"), cpu_h=("cpu_s", lambda s: s.sum() / 3600),
+                  per_job_min=("cpu_s", lambda s: s.mean() / 60))
+             .reset_index())
+    total = {"job": "total", "classes": "", "batch": "", "jobs": int(out["jobs"].sum()),
+             "done": int(out["done"].sum()), "cpu_h": out["cpu_h"].sum(), "per_job_min": np.nan}
+    out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
+    out["CPU hours"] = out["cpu_h"].map(lambda v: f"{v:.2f}")
+    out["CPU minutes per job"] = out["per_job_min"].map(
+        lambda v: "—" if not np.isfinite(v) else f"{v:.1f}" if v >= 1 else f"{v:.2f}")
+    return out.drop(columns=["cpu_h", "per_job_min"])
 
 
 __all__ = ["collect", "noise_table", "noise_accuracy_figure", "heatmap_panels", "heatmap_all_instances",
            "diagonal_table", "training_curves", "protocol_table", "sparsity_table", "sparsity_barplot",
-           "sparsity_claims", "public", "progress_note", "VERDICT_RULE"]
+           "sparsity_claims", "public", "progress_note", "cost_table", "VERDICT_RULE"]
