@@ -2,7 +2,8 @@
 
 ``fit`` runs minibatch Adam over a tensor dataset, optionally holds out a validation fraction (as Keras'
 ``validation_split``: the last part of the already shuffled training array) and keeps the weights with the
-lowest validation loss, records the per-epoch losses, and stops on a non-finite loss with a clear error.
+lowest validation loss (or, with ``monitor_train`` and no hold-out, the lowest loss on the training set itself,
+for data sets too small to split), records the per-epoch losses, and stops on a non-finite loss with a clear error.
 Training noise or any other per-batch transformation belongs in ``loss_fn``.
 """
 
@@ -23,7 +24,9 @@ class FitConfig:
     epochs: int = 100
     batch_size: int = 16
     lr: float = 1e-3
-    val_fraction: float = 0.0          # 0: no validation, keep the last epoch
+    val_fraction: float = 0.0          # 0: no validation, keep the last epoch (unless monitor_train)
+    monitor_train: bool = False        # without validation: keep the epoch with the lowest loss on the whole
+                                       # training set, evaluated in eval mode (recorded as ``val_loss``)
     patience: int | None = None        # early stopping (epochs without val improvement); None = never
     max_steps: int | None = None       # optional cap on optimiser steps
     log_every: int = 1                 # record the loss every n epochs
@@ -78,7 +81,7 @@ def fit(
     model.to(device)
     data = tuple(t.to(device) for t in tensors)
     train = tuple(t[:n_train] for t in data)
-    val = tuple(t[n_train:] for t in data) if n_val else None
+    val = tuple(t[n_train:] for t in data) if n_val else (train if config.monitor_train else None)
     gen = torch.Generator()
     gen.manual_seed(int(seed))
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)

@@ -151,9 +151,13 @@ def test_sparse_models_get_the_all_data_step_budget():
     p = study.get_profile("paper")
     job = study.gen_job(p, 2, 0.4, "all", 0, 0, {"source": "x", "n_labelled": 1})
     all_cfg = study.fit_config_for(job.config, n_all_train=134, n_train=134)
-    sp = study.fit_config_for({**job.config, "variant": "sparse1"}, n_all_train=134, n_train=2)
+    sparse_job = study.gen_job(p, 2, 0.4, "sparse1", 0, 0, {"source": "x", "n_labelled": 1})
+    sp = study.fit_config_for(sparse_job.config, n_all_train=134, n_train=2)
     steps_all = all_cfg.epochs * study.steps_per_epoch(134, p.batch_size, p.val_fraction)
     assert sp.max_steps == steps_all and sp.val_fraction == 0.0 and sp.batch_size == p.batch_size
+    assert sp.monitor_train and not all_cfg.monitor_train      # best epoch on its own training sequences
+    with pytest.raises(ValueError, match="checkpoint rule"):
+        study.fit_config_for({**sparse_job.config, "checkpoint": "best"}, n_all_train=134, n_train=2)
 
 
 def test_unknown_profile_and_variant_are_errors():

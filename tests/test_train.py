@@ -39,6 +39,18 @@ def test_best_validation_checkpoint_is_kept():
         assert float(mse(model, (x[48:], y[48:]))) == pytest.approx(hist.best_val_loss, rel=1e-5)
 
 
+def test_without_validation_monitor_train_keeps_the_best_epoch_on_the_training_set():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+    x, y = linear_problem(n=16)
+    hist = fit(model, (x, y), mse, FitConfig(epochs=40, batch_size=4, lr=0.3, monitor_train=True), seed=0)
+    assert len(hist.val_loss) == 40 and hist.best_epoch == min(range(40), key=hist.val_loss.__getitem__)
+    with torch.no_grad():
+        assert float(mse(model, (x, y))) == pytest.approx(min(hist.val_loss), rel=1e-5)
+    plain = fit(nn.Linear(3, 1), (x, y), mse, FitConfig(epochs=3, batch_size=4), seed=0)
+    assert plain.val_loss == [] and plain.best_epoch == 2          # default: the last epoch
+
+
 def test_same_seed_same_result_and_step_cap():
     runs = []
     for _ in range(2):
