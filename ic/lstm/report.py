@@ -161,6 +161,9 @@ def noise_accuracy_figure(col: Collected):
         ax.set_xlabel("training noise σ")
         ax.set_ylim(0, 1.05)
     axes[0][0].set_ylabel("inverse-classification accuracy")
+    for ax in axes[0][:-1]:                      # seaborn adds a partial legend to every panel: keep one
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
     axes[0][-1].legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
