@@ -260,10 +260,8 @@ def simplex_profiles(heat: Collected, noise: Collected, metric: str = "mse"):
     cmap = plt.get_cmap("RdYlGn")
     for ax, s in zip(axes[0], sigmas):
         for _, row in df[df.sigma == s].iterrows():
-            m = row[f"{metric}_a"]
-            steps = m.shape[0]
-            t = np.linspace(0, 1, steps)
-            prof = np.array([m[i, steps - 1 - i] for i in range(steps)])
+            prof = np.fliplr(row[f"{metric}_a"]).diagonal()     # the anti-diagonal: c = [t, 1 − t]
+            t = np.linspace(0, 1, len(prof))
             a = acc.get((s, row.instance), np.nan)
             ax.plot(t, prof, color=cmap(0.0 if np.isnan(a) else (a - 0.5) / 0.5), lw=1.4,
                     label=f"#{row.instance}: acc {a:.2f}")
