@@ -28,6 +28,8 @@ class FitConfig:
     monitor_train: bool = False        # without validation: keep the epoch with the lowest loss on the whole
                                        # training set, evaluated in eval mode (recorded as ``val_loss``)
     patience: int | None = None        # early stopping (epochs without val improvement); None = never
+    min_epochs: int = 0                # never stop early before this many epochs
+    min_rel_improvement: float = 0.0   # for patience: only a drop below (1 - this) × the last reference counts
     max_steps: int | None = None       # optional cap on optimiser steps
     log_every: int = 1                 # record the loss every n epochs
     clip_grad_norm: float | None = None  # clip the global gradient norm (None: no clipping)
@@ -48,12 +50,15 @@ class FitHistory:
     steps: int = 0
     sequences_seen: int = 0
     seconds: float = 0.0
+    stopped_early: bool = False
+    epochs_run: int = 0
 
     def to_dict(self) -> dict:
         r = lambda xs: [float(f"{x:.6g}") for x in xs]  # noqa: E731
         return {"epochs": self.epochs, "train_loss": r(self.train_loss), "val_loss": r(self.val_loss),
                 "best_epoch": self.best_epoch, "best_val_loss": self.best_val_loss, "steps": self.steps,
-                "sequences_seen": self.sequences_seen, "seconds": round(self.seconds, 2)}
+                "sequences_seen": self.sequences_seen, "seconds": round(self.seconds, 2),
+                "epochs_run": self.epochs_run, "stopped_early": self.stopped_early}
 
 
 def fit(
@@ -89,6 +94,7 @@ def fit(
         raise ValueError(f"Unknown lr_schedule {config.lr_schedule!r}: use constant or cosine.")
     hist = FitHistory()
     best_state, best_val, since_best = None, math.inf, 0
+    stall_ref = math.inf               # the loss an improvement must beat by min_rel_improvement (patience)
     bs = max(1, min(config.batch_size, n_train))
     t0 = time.perf_counter()
     for epoch in range(config.epochs):
@@ -117,6 +123,7 @@ def fit(
             if config.max_steps and hist.steps >= config.max_steps:
                 break
         hist.sequences_seen += count
+        hist.epochs_run = epoch + 1
         train_loss = total / count
         val_loss = None
         if val is not None:
@@ -124,9 +131,11 @@ def fit(
             with torch.no_grad():
                 val_loss = float(loss_fn(model, val))
             if val_loss < best_val:
-                best_val, since_best = val_loss, 0
+                best_val = val_loss
                 best_state = copy.deepcopy(model.state_dict())
                 hist.best_epoch, hist.best_val_loss = epoch, val_loss
+            if val_loss < stall_ref * (1.0 - config.min_rel_improvement):
+                stall_ref, since_best = val_loss, 0
             else:
                 since_best += 1
         if epoch % config.log_every == 0 or epoch == config.epochs - 1:
@@ -136,7 +145,9 @@ def fit(
                 hist.val_loss.append(val_loss)
         if config.max_steps and hist.steps >= config.max_steps:
             break
-        if config.patience is not None and val is not None and since_best > config.patience:
+        if (config.patience is not None and val is not None and since_best > config.patience
+                and epoch + 1 >= config.min_epochs):
+            hist.stopped_early = epoch + 1 < config.epochs
             break
     if best_state is not None:
         model.load_state_dict(best_state)

@@ -138,8 +138,8 @@ def test_paper_plan_is_the_sources_protocol(mirror_dir, monkeypatch):
     kinds = {}
     for j in jobs:
         kinds[j.kind] = kinds.get(j.kind, 0) + 1
-    # 5 σ × 3 k × 5 instances, sparse1/sparse4 × 3 k × 5, 3 batch-1 protocol checks, 3 k × 5 renormalised
-    assert kinds == {"train_gen": 75 + 30 + 3 + 15, "ic": 123, "heatmap": 25, "train_fwd": 30}
+    # 5 σ × 3 k × 5 instances, sparse1/sparse4 × 3 k × 5, 3 batch-1 protocol checks, 2 k × 5 renormalised
+    assert kinds == {"train_gen": 75 + 30 + 3 + 10, "ic": 118, "heatmap": 25, "train_fwd": 30}
     assert len({j.key for j in jobs}) == len(jobs)
     ic = [j for j in jobs if j.kind == "ic"]
     assert {j.config["iterations"] for j in ic} == {200} and {j.config["lr"] for j in ic} == {0.05}
@@ -158,6 +158,19 @@ def test_sparse_models_get_the_all_data_step_budget():
     assert sp.monitor_train and not all_cfg.monitor_train      # best epoch on its own training sequences
     with pytest.raises(ValueError, match="checkpoint rule"):
         study.fit_config_for({**sparse_job.config, "checkpoint": "best"}, n_all_train=134, n_train=2)
+
+
+def test_twenty_class_all_data_models_stop_early_between_100_and_300_epochs():
+    p = study.get_profile("paper")
+    data_id = {"source": "x", "n_labelled": 1}
+    for job in (study.gen_job(p, 20, 0.3, "all", 0, 0, data_id), study.fwd_job(p, 20, "all", 0, 0, data_id)):
+        cfg = study.fit_config_for(job.config, n_all_train=1143, n_train=1143)
+        assert (cfg.min_epochs, cfg.epochs, cfg.patience, cfg.min_rel_improvement) == (100, 300, 30, 0.01)
+    # 2 and 4 classes and every sparse model keep a fixed schedule (their job keys did not change)
+    for job in (study.gen_job(p, 4, 0.4, "all", 0, 0, data_id), study.gen_job(p, 20, 0.3, "sparse4", 0, 0, data_id)):
+        assert "max_epochs" not in job.config
+        cfg = study.fit_config_for(job.config, n_all_train=1143, n_train=80)
+        assert cfg.patience is None and cfg.min_epochs == 0
 
 
 def test_unknown_profile_and_variant_are_errors():

@@ -75,3 +75,19 @@ def test_non_finite_loss_stops_with_a_clear_error():
     model = nn.Linear(3, 1)
     with pytest.raises(FloatingPointError, match="learning rate"):
         fit(model, linear_problem(), lambda m, b: mse(m, b) * math.inf, FitConfig(epochs=1), seed=0)
+
+
+def test_early_stopping_waits_for_min_epochs_then_stops_on_a_stalled_validation_loss():
+    torch.manual_seed(0)
+    frozen = FitConfig(epochs=50, batch_size=8, lr=0.0, val_fraction=0.25, patience=3, min_epochs=10)
+    hist = fit(nn.Linear(3, 1), linear_problem(), mse, frozen, seed=0)      # lr 0: the loss never moves
+    assert hist.epochs_run == 10 and hist.stopped_early and hist.best_epoch == 0
+    learning = FitConfig(epochs=50, batch_size=8, lr=0.002, val_fraction=0.25, patience=3)  # slow, steady descent
+    torch.manual_seed(0)
+    full = fit(nn.Linear(3, 1), linear_problem(), mse, learning, seed=0)
+    torch.manual_seed(0)
+    demanding = fit(nn.Linear(3, 1), linear_problem(), mse,
+                    FitConfig(**{**learning.to_dict(), "min_rel_improvement": 0.5}), seed=0)
+    assert demanding.stopped_early and demanding.epochs_run < full.epochs_run
+    assert demanding.best_val_loss == min(demanding.val_loss)       # the checkpoint still tracks every improvement
+    assert not fit(nn.Linear(3, 1), linear_problem(), mse, FitConfig(epochs=5, val_fraction=0.25), seed=0).stopped_early
