@@ -27,3 +27,27 @@ def test_cost_table_sums_done_jobs_and_counts_missing_ones():
     total = table.loc[("total", "")]
     assert (total["jobs"], total["done"], total["CPU hours"]) == (4, 3, f"{(600 + 7200 + 30) / 3600:.2f}")
     assert "3 of the 4 paper-profile jobs" in R.progress_note(col)
+
+
+def _trained(k, sigma, seed, epochs_run, best_epoch, early=None):
+    config = {"k": k, "sigma": sigma, "variant": "all", "batch_size": 16, "epochs": 100}
+    if early:
+        config.update(max_epochs=300, patience=30, min_rel_improvement=0.01)
+    job = Job("lstm", "train_gen", config, seed=seed, version=1)
+    fit = {"steps": 10, "best_epoch": best_epoch, "best_val_loss": 0.1 + seed / 100,
+           "epochs": list(range(epochs_run)), "train_loss": [0.2] * epochs_run, "val_loss": [0.3] * epochs_run}
+    if early:
+        fit["epochs_run"] = epochs_run
+    return job, {**_record(job, 60.0 * epochs_run / 100), "result": {"fit": fit}}
+
+
+def test_convergence_table_reads_old_and_early_stopped_records():
+    pairs = [_trained(4, 0.3, 0, 300, 295), _trained(4, 0.3, 1, 300, 100),          # fixed schedule, no epochs_run
+             _trained(20, 0.3, 0, 140, 109, early=True), _trained(20, 0.3, 1, 300, 299, early=True)]
+    col = R.Collected("paper", [j for j, _ in pairs], {j.key: r for j, r in pairs})
+    table = R.convergence_table(col).set_index("classes")
+    assert table.loc[4, "epochs run"] == "300" and table.loc[4, "still improving at the end"] == 1
+    assert table.loc[20, "epochs run"] == "140–300" and table.loc[20, "still improving at the end"] == 1
+    assert table.loc[20, "CPU min per model"] == (1.4 + 3.0) / 2
+    fig = R.validation_curves(col, k=20)
+    assert len(fig.axes[0].lines) == 2 * 2 + 1          # a curve and a best-epoch dot per model, the minimum line

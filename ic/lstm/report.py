@@ -129,11 +129,11 @@ def ic_loss_curves(col: Collected):
 
 
 def renormalise_table(noise: Collected, renorm: Collected) -> pd.DataFrame:
-    """At the best σ per class count: clip-only training noise (as the thesis ran) vs clip + renormalise
-    (as the blog describes)."""
+    """At the best σ per class count of the ablation: clip-only training noise (as the thesis ran) vs clip +
+    renormalise (as the blog describes)."""
     a, b = ic_frame(noise), ic_frame(renorm)
     rows = []
-    for k in S.get_profile(noise.profile).noise_class_counts:
+    for k in S.get_profile(noise.profile).renormalise_class_counts:
         s = S.BEST_SIGMA[k]
         clip = summarise(a[(a.k == k) & (a.sigma == s) & (a.variant == "all")].accuracy)
         ren = summarise(b[(b.k == k)].accuracy)
@@ -300,10 +300,13 @@ def fit_frame(col: Collected) -> pd.DataFrame:
                      "best_epoch": fit["best_epoch"], "best_val_loss": fit["best_val_loss"],
                      "final_train_loss": fit["train_loss"][-1] if fit["train_loss"] else math.nan,
                      "cpu_s": r["cpu_time_s"], "epochs": fit["epochs"], "train_loss": fit["train_loss"],
-                     "val_loss": fit["val_loss"], "sequences_per_s": r["result"].get("sequences_per_s")})
+                     "val_loss": fit["val_loss"], "sequences_per_s": r["result"].get("sequences_per_s"),
+                     # records written before early stopping existed logged every epoch and ran them all
+                     "epochs_run": fit.get("epochs_run", len(fit["epochs"])),
+                     "min_epochs": j.config["epochs"] if "max_epochs" in j.config else None})
     return pd.DataFrame(rows, columns=["kind", "k", "sigma", "variant", "batch_size", "instance", "steps", "best_epoch",
                                        "best_val_loss", "final_train_loss", "cpu_s", "epochs", "train_loss",
-                                       "val_loss", "sequences_per_s"])
+                                       "val_loss", "sequences_per_s", "epochs_run", "min_epochs"])
 
 
 def training_curves(cols: list[Collected], k: int = 2, sigma: float = 0.2):
@@ -328,18 +331,45 @@ def training_curves(cols: list[Collected], k: int = 2, sigma: float = 0.2):
 
 def convergence_table(col: Collected) -> pd.DataFrame:
     """Per class count and σ: best validation MSE and the epoch it was reached, against the epochs run.
-    A best epoch close to the last one means the model was still improving when training stopped."""
+    A best epoch in the last tenth of a model's epochs means it was still improving when training stopped
+    (with early stopping that happens only when a model reaches the maximum number of epochs)."""
     f = fit_frame(col)
     f = f[(f.kind == "train_gen") & (f.variant == "all")] if len(f) else f
     rows = []
     for (k, sigma), d in (f.groupby(["k", "sigma"]) if len(f) else []):
-        n_epochs = max(len(e) for e in d.epochs)
+        lo, hi = int(d.epochs_run.min()), int(d.epochs_run.max())
         rows.append({"classes": k, "σ": sigma, "best validation MSE": fmt(summarise(d.best_val_loss), 3),
-                     "best epoch (mean)": float(d.best_epoch.mean()), "epochs run": n_epochs,
-                     "last-10 % epochs holding the best": int(sum(d.best_epoch >= 0.9 * n_epochs)),
+                     "best epoch (mean)": float(d.best_epoch.mean()),
+                     "epochs run": str(lo) if lo == hi else f"{lo}–{hi}",
+                     "still improving at the end": int(sum(d.best_epoch + 1 > 0.9 * d.epochs_run)),
                      "CPU min per model": float(d.cpu_s.mean() / 60), "n": len(d)})
     return pd.DataFrame(rows, columns=["classes", "σ", "best validation MSE", "best epoch (mean)", "epochs run",
-                                       "last-10 % epochs holding the best", "CPU min per model", "n"])
+                                       "still improving at the end", "CPU min per model", "n"])
+
+
+def validation_curves(col: Collected, k: int = 20):
+    """Held-out MSE per epoch of every all-data generator of one class count, one panel per σ; dotted: the
+    minimum number of epochs of an early-stopped schedule."""
+    f = fit_frame(col)
+    f = f[(f.kind == "train_gen") & (f.variant == "all") & (f.k == k)] if len(f) else f
+    if not len(f):
+        return _empty_figure(f"no {k}-class generator in the results store yet")
+    sigmas = sorted(f.sigma.unique())
+    fig, axes = plt.subplots(1, len(sigmas), figsize=(2.6 * len(sigmas) + 1, 3.2), sharey=True, squeeze=False)
+    for ax, sigma in zip(axes[0], sigmas):
+        d = f[f.sigma == sigma]
+        for _, row in d.iterrows():
+            ax.plot(row.epochs, row.val_loss, lw=0.9, label=f"#{row.instance}")
+            ax.plot(row.best_epoch, row.best_val_loss, "k.", ms=4)
+        if d.min_epochs.notna().any():
+            ax.axvline(float(d.min_epochs.dropna().iloc[0]), color="grey", ls=":", lw=1)
+        ax.set_yscale("log")
+        ax.set_title(f"σ {sigma} (n = {len(d)})", fontsize=9)
+        ax.set_xlabel("epoch")
+    axes[0][0].set_ylabel(f"validation MSE, {k} classes")
+    axes[0][-1].legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig
 
 
 def protocol_table(noise: Collected, protocol: Collected) -> pd.DataFrame:
@@ -519,5 +549,5 @@ def cost_table(col: Collected) -> pd.DataFrame:
 
 
 __all__ = ["collect", "noise_table", "noise_accuracy_figure", "heatmap_panels", "heatmap_all_instances",
-           "diagonal_table", "training_curves", "protocol_table", "sparsity_table", "sparsity_barplot",
+           "diagonal_table", "training_curves", "validation_curves", "protocol_table", "sparsity_table", "sparsity_barplot",
            "sparsity_claims", "public", "progress_note", "cost_table", "VERDICT_RULE"]
