@@ -2,7 +2,7 @@
 #
 #   make install                      create .venv, install torch (CPU) then ic[test]
 #   make book                         build the Jupyter Book -> _build/html/index.html
-#   make test                         book + pytest tests/ + nbval over notebooks/ (smoke parameters)
+#   make test                         book + ruff + pytest tests/ + nbval over notebooks/ (smoke parameters)
 #   make notebooks PROFILE=paper      execute notebooks/*.ipynb with papermill into book/
 #   make reproduce PROFILE=paper BUDGET=2h
 #   make status
@@ -71,6 +71,7 @@ book: install
 	@echo "Book: file://$(CURDIR)/_build/html/index.html"
 
 test: install book
+	$(PY) -m ruff check ic tests benchmarks
 	TQDM_DISABLE=1 MPLBACKEND=Agg $(PY) -m pytest tests/ $(NB) $(NBVAL) --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
 

@@ -173,7 +173,7 @@ def format_table(r: dict) -> str:
         f"{'setting':<50} {'throughput':>18} {'speed-up':>9}",
         "-" * 79,
     ]
-    for name, t in r["train"].items():
+    for t in r["train"].values():
         label = ("train, per-sample loop (batch 1)" if t["batch_size"] == 1 else
                  f"train, minibatch {t['batch_size']}")
         lines.append(f"{label:<50} {t['sequences_per_s']:>10.1f} seq/s {t['speedup']:>8.1f}x")
@@ -188,7 +188,8 @@ def format_table(r: dict) -> str:
               "(see load average), absolute numbers are lower than on an idle machine."]
     if r["device"] == "cpu" and r["load_average"] and r["cpu_count"] and r["threads"] > 1 \
             and r["load_average"][0] + r["threads"] > r["cpu_count"] + 0.5:
-        lines.append(f"WARNING: {r['threads']} torch threads on {r['cpu_count']} CPUs with load {r['load_average'][0]:.1f}: "
+        lines.append(f"WARNING: {r['threads']} torch threads on {r['cpu_count']} CPUs "
+                     f"with load {r['load_average'][0]:.1f}: "
                      "oversubscribed CPUs make multi-threaded torch erratic and slow; compare with "
                      "OMP_NUM_THREADS=1.")
     return "\n".join(lines)

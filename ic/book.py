@@ -1,8 +1,9 @@
 """Glue helpers for the book: numbers, text, tables and figures from the notebooks into the pages.
 
-Strings are glued as plain text (MyST-NB strips the quotes when pasting with ``{glue:text}``), numbers as plain Python floats/ints (paste with
-``{glue:text}`` and a format spec; NumPy scalars would break format specs), tables and figures as themselves
-(paste with ``{glue:figure}``); tables and figures are also displayed once in the notebook.
+Strings are glued as plain text (MyST-NB strips the quotes when pasting with ``{glue:text}``), numbers as plain
+Python floats/ints (paste with ``{glue:text}`` and a format spec; NumPy scalars would break format specs),
+tables and figures as themselves (paste with ``{glue:figure}``); tables and figures are also displayed once in
+the notebook.
 """
 
 from __future__ import annotations

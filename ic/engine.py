@@ -18,7 +18,7 @@ batch a probe is optimised with).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import torch
 

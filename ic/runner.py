@@ -37,7 +37,7 @@ class Study(Protocol):
 
     def plan(self, profile: str) -> list[Job]: ...
 
-    def execute(self, job: Job, ctx: "Context") -> dict: ...
+    def execute(self, job: Job, ctx: Context) -> dict: ...
 
 
 def get_study(name: str) -> Study:
@@ -76,7 +76,8 @@ class Context:
             else:
                 self.require(job)
         if not self.weights_cache.has(job):
-            raise RuntimeError(f"Job {job.key} ({job.describe()}) did not save weights to {self.weights_cache.path(job)}")
+            raise RuntimeError(f"Job {job.key} ({job.describe()}) did not save weights to "
+                               f"{self.weights_cache.path(job)}")
         return self.weights_cache.load(job)
 
 
@@ -193,7 +194,8 @@ def reproduce(profile: str = "smoke", only: str | None = None, budget: str | flo
             summary["ran"] += 1
         bar.close()
     summary["seconds"] = time.perf_counter() - t0
-    msg = (f"ran {summary['ran']} jobs in {summary['seconds'] / 60:.1f} min; {summary['already_done']} were done before")
+    msg = (f"ran {summary['ran']} jobs in {summary['seconds'] / 60:.1f} min; "
+           f"{summary['already_done']} were done before")
     if summary["stopped_at_budget"]:
         msg += f"; {summary['skipped_budget']} left for the next run (budget {budget})"
     print(msg, file=out)

@@ -21,7 +21,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
+from collections.abc import Callable, Iterator, Mapping
 
 from . import paths
 
@@ -130,7 +131,8 @@ class ResultStore:
             try:
                 record = json.loads(p.read_text())
             except json.JSONDecodeError as exc:
-                raise RuntimeError(f"Result file {p} is not valid JSON ({exc}); delete it to recompute the job.") from exc
+                raise RuntimeError(f"Result file {p} is not valid JSON ({exc}); "
+                                   "delete it to recompute the job.") from exc
             if record.get("key") != job.key:
                 raise RuntimeError(f"Result file {p} belongs to key {record.get('key')!r}, not {job.key!r}; delete it.")
             self._memo[p] = record

@@ -13,7 +13,7 @@ import copy
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn

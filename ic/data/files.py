@@ -104,7 +104,8 @@ def get_spec(dataset: str, name: str) -> FileSpec:
     try:
         return REGISTRY[f"{dataset}/{name}"]
     except KeyError:
-        raise KeyError(f"No dataset file {dataset}/{name} is registered; known: {', '.join(sorted(REGISTRY))}") from None
+        known = ", ".join(sorted(REGISTRY))
+        raise KeyError(f"No dataset file {dataset}/{name} is registered; known: {known}") from None
 
 
 # ---------------------------------------------------------------------------------------------------- hashing
@@ -143,7 +144,8 @@ def verify_file(spec: FileSpec, path: Path) -> None:
     actual = _cached_sha256(path)
     if actual != spec.sha256:
         size = path.stat().st_size
-        size_note = f" (size {size:,} bytes, expected {spec.size:,})" if spec.size is not None and size != spec.size else ""
+        wrong_size = spec.size is not None and size != spec.size
+        size_note = f" (size {size:,} bytes, expected {spec.size:,})" if wrong_size else ""
         raise ChecksumError(
             f"{path} is not the expected {spec.dataset} file {spec.relpath}{size_note}: "
             f"SHA-256 expected {spec.sha256}, actual {actual}. The file is corrupt or a different version; "

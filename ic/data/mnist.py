@@ -38,7 +38,8 @@ def load_idx_arrays(dataset: str, split: str, *, root: Path | str | None = None,
     """Read-only uint8 numpy arrays ``(images [N,28,28], labels [N])`` of ``dataset`` (``"mnist"`` or
     ``"fashion_mnist"``); verified files, memoised per process (keyed on the files' path, size and mtime)."""
     _check(split, "uint8")
-    specs = [get_spec(dataset, f"{_PREFIX[split]}-{kind}-idx{nd}-ubyte.gz") for kind, nd in (("images", 3), ("labels", 1))]
+    specs = [get_spec(dataset, f"{_PREFIX[split]}-{kind}-idx{nd}-ubyte.gz")
+             for kind, nd in (("images", 3), ("labels", 1))]
     files = [ensure_file(s, root, download) for s in specs]
     key = tuple((str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
     if key not in _MEMO:

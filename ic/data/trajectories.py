@@ -107,7 +107,7 @@ def _read_mat(path: Path, expected_counts: Mapping[str, int] | None) -> tuple[li
         raise DataError(f"{path} lacks the variables 'mixout' and 'consts' of the UCI file. {hint}")
     consts = mat["consts"]
     try:
-        charlabels = _as_1d(getattr(consts, "charlabels"))
+        charlabels = _as_1d(consts.charlabels)
     except AttributeError:
         raise DataError(f"{path}: 'consts' has no field 'charlabels'. {hint}") from None
     mixout = mat["mixout"]

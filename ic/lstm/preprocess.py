@@ -45,7 +45,7 @@ class Standardiser:
     std: np.ndarray    # (2,)
 
     @classmethod
-    def fit(cls, positions: np.ndarray) -> "Standardiser":
+    def fit(cls, positions: np.ndarray) -> Standardiser:
         flat = positions.reshape(-1, positions.shape[-1])
         return cls(flat.mean(axis=0), flat.std(axis=0))
 

@@ -549,5 +549,6 @@ def cost_table(col: Collected) -> pd.DataFrame:
 
 
 __all__ = ["collect", "noise_table", "noise_accuracy_figure", "heatmap_panels", "heatmap_all_instances",
-           "diagonal_table", "training_curves", "validation_curves", "protocol_table", "sparsity_table", "sparsity_barplot",
+           "diagonal_table", "training_curves", "validation_curves",
+           "protocol_table", "sparsity_table", "sparsity_barplot",
            "sparsity_claims", "public", "progress_note", "cost_table", "VERDICT_RULE"]
