@@ -18,7 +18,7 @@ batch a probe is optimised with).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
@@ -35,6 +35,15 @@ def uniform_init(n_classes: int) -> Callable[[int, torch.Generator | None], torc
     """Initialiser: every probe starts from the uniform vector 1/k."""
     def init(batch: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return torch.full((batch, n_classes), 1.0 / n_classes)
+    return init
+
+
+def vertex_init(n_classes: int, index: int) -> Callable[[int, torch.Generator | None], torch.Tensor]:
+    """Initialiser: every probe starts from the one-hot vector of class ``index``."""
+    def init(batch: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        x = torch.zeros(batch, n_classes)
+        x[:, index] = 1.0
+        return x
     return init
 
 
@@ -187,11 +196,52 @@ def invert(
                     final_loss=torch.cat([p[2] for p in parts]), class_group=class_group)
 
 
+def invert_multistart(
+    generator: Callable[[Mapping[str, torch.Tensor]], torch.Tensor],
+    targets: torch.Tensor,
+    starts: Sequence[list[InputGroup]],
+    config: ICConfig | None = None,
+    *,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = mse_per_probe,
+    class_group: str = "class",
+    seed: int = 0,
+) -> ICResult:
+    """Inverse classification from several starts; per probe, the start with the lowest final loss wins.
+
+    ``starts`` holds one list of input groups per start (same names; typically they differ only in ``init``).
+    Each start is one batched ``invert`` call over all probes (start s uses seed ``seed + s``), so the first
+    start alone reproduces ``invert(..., starts[0], seed=seed)``. ``extras``: ``start_index`` (B,) of the
+    winning start, ``final_loss_per_start`` (S, B) and ``predictions_per_start`` (S, B).
+    """
+    if not starts:
+        raise ValueError("invert_multistart needs at least one start")
+    names = [sorted(g.name for g in groups) for groups in starts]
+    if any(n != names[0] for n in names):
+        raise ValueError(f"every start must have the same input groups, got {names}")
+    runs = [invert(generator, targets, list(groups), config, loss_fn=loss_fn, class_group=class_group, seed=seed + s)
+            for s, groups in enumerate(starts)]
+    final = torch.stack([r.final_loss for r in runs])                    # (S, B)
+    best = final.argmin(dim=0)                                           # first start wins ties
+    idx = torch.arange(final.shape[1])
+    inputs = {k: torch.stack([r.inputs[k] for r in runs])[best, idx] for k in runs[0].inputs}
+    history = torch.stack([r.loss_history for r in runs])[best, :, idx].T  # (iterations, B)
+    return ICResult(inputs=inputs, loss_history=history, final_loss=final[best, idx], class_group=class_group,
+                    extras={"start_index": best, "final_loss_per_start": final,
+                            "predictions_per_start": torch.stack([r.predictions for r in runs])})
+
+
 def class_only_generator(generate: Callable[[torch.Tensor], torch.Tensor]):
     """Adapt a ``generate(class_vec)`` function to the engine's dict calling convention."""
     return lambda inputs: generate(inputs["class"])
 
 
-def class_only_groups(n_classes: int) -> list[InputGroup]:
-    """The LSTM study's single group: a class vector from uniform, projected onto the simplex."""
-    return [InputGroup("class", uniform_init(n_classes), project=simplex_clip_renormalise)]
+def class_only_groups(n_classes: int, start: int | None = None) -> list[InputGroup]:
+    """The LSTM study's single group: a class vector projected onto the simplex, starting from the uniform
+    vector (``start=None``, the sources' rule) or from the one-hot vertex of class ``start``."""
+    if start is None:
+        init = uniform_init(n_classes)
+    else:
+        if not 0 <= start < n_classes:
+            raise ValueError(f"start vertex {start} is not a class of a {n_classes}-class vector")
+        init = vertex_init(n_classes, start)
+    return [InputGroup("class", init, project=simplex_clip_renormalise)]

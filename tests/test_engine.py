@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ic.engine import (ICConfig, InputGroup, class_only_groups, constant_init, invert, simplex_clip_renormalise,
-                       uniform_init)
+from ic.engine import (ICConfig, InputGroup, class_only_groups, constant_init, invert, invert_multistart,
+                       simplex_clip_renormalise, uniform_init)
 
 
 def linear_generator(k=4, out=12, seed=0):
@@ -93,3 +93,39 @@ def test_bad_configuration_is_rejected():
         ICConfig(optimizer="rmsprop")
     with pytest.raises(ValueError, match="class_group"):
         invert(lambda i: i["z"], torch.zeros(1, 2), [InputGroup("z", uniform_init(2))], ICConfig(iterations=1))
+
+
+def plateau_generator(out=6, seed=0):
+    """2 classes; the output is exactly flat (zero gradient) wherever |c0 - c1| < 0.3, e.g. at the uniform start."""
+    g = torch.Generator().manual_seed(seed)
+    Wa, Wb = torch.randn(out, generator=g), torch.randn(out, generator=g)
+    ramp = lambda d: ((d - 0.3) * 5).clamp(0.0, 1.0)  # noqa: E731
+
+    def gen(inputs):
+        c = inputs["class"]
+        return ramp(c[:, :1] - c[:, 1:]) * Wa + ramp(c[:, 1:] - c[:, :1]) * Wb
+    return Wa, Wb, gen
+
+
+def test_multistart_escapes_a_plateau_that_traps_the_uniform_start():
+    Wa, Wb, gen = plateau_generator()
+    labels = torch.tensor([0, 1, 1, 0, 1])
+    targets = torch.stack([Wa if y == 0 else Wb for y in labels])
+    cfg = ICConfig(iterations=50, lr=0.05, optimizer="source_adam")
+    single = invert(gen, targets, class_only_groups(2), cfg)
+    assert torch.equal(single.inputs["class"], torch.full((5, 2), 0.5))     # zero gradient: never moves
+    starts = [class_only_groups(2), class_only_groups(2, start=0), class_only_groups(2, start=1)]
+    multi = invert_multistart(gen, targets, starts, cfg)
+    assert multi.predictions.tolist() == labels.tolist()
+    assert multi.extras["start_index"].tolist() == (labels + 1).tolist()    # the vertex of the true class wins
+    assert torch.equal(multi.extras["predictions_per_start"][0], single.predictions)
+    assert multi.loss_history.shape == (50, 5) and torch.allclose(multi.loss_history[-1], multi.final_loss)
+    assert torch.allclose(multi.final_loss, multi.extras["final_loss_per_start"].min(dim=0).values)
+
+
+def test_multistart_rejects_mismatched_starts():
+    _, _, gen = plateau_generator()
+    with pytest.raises(ValueError, match="same input groups"):
+        invert_multistart(gen, torch.zeros(2, 6), [class_only_groups(2), [InputGroup("noise", uniform_init(2))]])
+    with pytest.raises(ValueError, match="start vertex"):
+        class_only_groups(2, start=2)

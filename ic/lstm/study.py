@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..engine import ICConfig, class_only_generator, class_only_groups, invert
+from ..engine import ICConfig, class_only_generator, class_only_groups, invert, invert_multistart
 from ..seeding import seed_everything
 from ..store import Job
 from ..train import FitConfig, fit
@@ -208,11 +208,24 @@ def gen_job(p: Profile, k: int, sigma: float, variant: str, split_seed: int, ins
                label=f"gen k={k} σ={sigma} {variant} split={split_seed} #{instance}")
 
 
-def ic_job(p: Profile, gen: Job) -> Job:
+#: start rules of inverse classification: the sources' uniform vector, or (beyond the sources) the uniform vector
+#: and every one-hot vertex, keeping per probe the start with the lowest final reconstruction loss
+STARTS = ("uniform", "uniform+vertices")
+
+
+def ic_job(p: Profile, gen: Job, starts: str = "uniform") -> Job:
+    if starts not in STARTS:
+        raise ValueError(f"Unknown start rule {starts!r}: use one of {', '.join(STARTS)}.")
     config = {"generator": gen.key, "gen_config": dict(gen.config), "gen_seed": gen.seed,
               "iterations": p.ic_iterations, "lr": p.ic_lr, "optimizer": p.ic_optimizer, "max_test": p.max_test}
-    return Job(NAME, "ic", config, seed=0, version=VERSIONS["ic"], cost_s=20 * (p.hidden / 205),
-               label=f"IC of {gen.label}", group=gen.key)
+    n_starts = 1
+    if starts != "uniform":                     # the sources' rule keeps the original job keys
+        config["starts"] = starts
+        n_starts = 1 + gen.config["k"]
+    per_start = {2: 25, 4: 50, 20: 250}[gen.config["k"]] * (p.hidden / 205)
+    prefix = "IC" if starts == "uniform" else "multi-start IC"
+    return Job(NAME, "ic", config, seed=0, version=VERSIONS["ic"], cost_s=per_start * n_starts,
+               label=f"{prefix} of {gen.label}", group=gen.key)
 
 
 def heatmap_job(p: Profile, gen: Job) -> Job:
@@ -286,6 +299,22 @@ def renormalise_jobs(p: Profile, data_id: dict) -> list[tuple[Job, Job]]:
     return out
 
 
+#: beyond the sources: multi-start inverse classification of the settings where single instances fail
+MULTISTART = {2: (0.0, 0.1, 0.2), 4: (0.0,)}
+
+
+def multistart_jobs(p: Profile, data_id: dict) -> list[Job]:
+    """Multi-start IC (uniform + every vertex) with the noise-table generators of ``MULTISTART`` — a test of the
+    chapter's explanation that failing instances are stuck on a flat plateau around the uniform start."""
+    out = []
+    for k in p.noise_class_counts:
+        for i in range(p.instances):
+            for sigma in p.noise_sigmas:
+                if sigma in MULTISTART.get(k, ()):
+                    out.append(ic_job(p, gen_job(p, k, sigma, "all", split_of(p, i), i, data_id), "uniform+vertices"))
+    return out
+
+
 def sparsity_jobs(p: Profile, data_id: dict) -> list[Job]:
     """Generators (sparse1, sparse4, all at the best σ) with their IC jobs, and the forward baselines."""
     out = []
@@ -356,9 +385,23 @@ def _inverse_classify(job: Job, ctx) -> dict:
     X, y = split.X_test, split.y_test
     if c["max_test"]:
         X, y = X[:c["max_test"]], y[:c["max_test"]]
-    res = invert(class_only_generator(model.generate), torch.as_tensor(X, device=ctx.device),
-                 class_only_groups(gc["k"]), ICConfig(iterations=c["iterations"], lr=c["lr"], optimizer=c["optimizer"]),
-                 seed=job.seed)
+    cfg = ICConfig(iterations=c["iterations"], lr=c["lr"], optimizer=c["optimizer"])
+    generator, probes = class_only_generator(model.generate), torch.as_tensor(X, device=ctx.device)
+    starts = c.get("starts", "uniform")
+    extra = {}
+    if starts == "uniform":
+        res = invert(generator, probes, class_only_groups(gc["k"]), cfg, seed=job.seed)
+    elif starts == "uniform+vertices":
+        res = invert_multistart(generator, probes, [class_only_groups(gc["k"])] +
+                                [class_only_groups(gc["k"], start=j) for j in range(gc["k"])], cfg, seed=job.seed)
+        per_start = res.extras["predictions_per_start"].numpy()
+        wins = res.extras["start_index"].numpy()
+        extra = {"starts": ["uniform"] + [f"vertex {j}" for j in range(gc["k"])],
+                 "accuracy_per_start": [float((ps == y).mean()) for ps in per_start],
+                 "start_won": [float((wins == s).mean()) for s in range(len(per_start))],
+                 "start_index": wins.tolist()}
+    else:
+        raise ValueError(f"Unknown start rule {starts!r}: use one of {', '.join(STARTS)}.")
     pred = res.predictions.numpy()
     vec = res.inputs["class"]
     rmse = torch.sqrt(((vec - _onehot(y, gc["k"])) ** 2).mean(dim=1))
@@ -368,7 +411,7 @@ def _inverse_classify(job: Job, ctx) -> dict:
             "rmse_mean": float(rmse.mean()), "predictions": pred.tolist(), "labels": y.tolist(),
             "max_entry_mean": float(vec.max(dim=1).values.mean()),
             "loss_curve_mean": [float(f"{v:.6g}") for v in res.loss_history.mean(dim=1).tolist()],
-            "final_loss_mean": float(res.final_loss.mean())}
+            "final_loss_mean": float(res.final_loss.mean()), **extra}
 
 
 def _heatmap(job: Job, ctx) -> dict:
@@ -434,8 +477,8 @@ class LSTMStudy:
     def plan(self, profile: str) -> list[Job]:
         """Class count by class count (2, 4, 20), so that a partial run gives complete settings first:
         the sparsity comparison (its 'all data' models are the noise-table models at the best σ), the other
-        noise-table models and their IC, the heat maps (k = 2), the batch-1 protocol check (k = 2) and the
-        renormalisation ablation of that class count."""
+        noise-table models and their IC, the heat maps (k = 2), the batch-1 protocol check (k = 2), the
+        renormalisation ablation of that class count and the multi-start IC (beyond the sources)."""
         p = get_profile(profile)
         data_id = data_identity(load_data())
         jobs: list[Job] = []
@@ -452,6 +495,7 @@ class LSTMStudy:
             kr = replace(p, renormalise_class_counts=tuple(x for x in p.renormalise_class_counts if x == k))
             for g, icj in renormalise_jobs(kr, data_id):
                 jobs += [g, icj]
+            jobs += multistart_jobs(kp, data_id)
         seen, unique = set(), []
         for j in jobs:
             if j.key not in seen:
