@@ -51,3 +51,13 @@ def test_convergence_table_reads_old_and_early_stopped_records():
     assert table.loc[20, "CPU min per model"] == (1.4 + 3.0) / 2
     fig = R.validation_curves(col, k=20)
     assert len(fig.axes[0].lines) == 2 * 2 + 1          # a curve and a best-epoch dot per model, the minimum line
+
+
+def test_partial_settings_are_shown_but_not_judged():
+    from ic.compare import summarise
+
+    assert R._verdict(summarise([0.17]), 0.49, instances=5) == "pending (1 of 5)"
+    assert R._verdict(summarise([0.17] * 5), 0.49, instances=5) == "not reproduced"
+    assert R._verdict(summarise([]), 0.49, instances=5) == "—"
+    assert R._outcome([0.3, 0.9], lambda a, b: a < b, complete=False) == "pending (not all instances done)"
+    assert R._outcome([0.3, 0.9], lambda a, b: a < b) == "holds"

@@ -74,6 +74,14 @@ def collect(profile: str, part: str, run_missing: bool = True) -> Collected:
 
 
 # ------------------------------------------------------------------------------------------ noise table
+def _verdict(ours: dict, ref: float | None, instances: int) -> str:
+    """The verdict rule, once every instance of the profile is in; before that, 'pending' (a partial run's
+    mean is shown but not judged)."""
+    if 0 < ours["n"] < instances and ref is not None:
+        return f"pending ({ours['n']} of {instances})"
+    return verdict(ours, ref)
+
+
 def ic_frame(col: Collected) -> pd.DataFrame:
     """One row per finished IC run: k, σ, variant, instance, split, accuracy, …"""
     rows = []
@@ -100,7 +108,7 @@ def noise_table(col: Collected) -> pd.DataFrame:
             ref = summarise(ref_runs) if ref_runs else None
             ours = summarise(df[(df.k == k) & (df.sigma == sigma)].accuracy)
             rows.append({"σ": sigma, "classes": k, "thesis": fmt(ref) if ref else "—", "ours": fmt(ours),
-                         "verdict": verdict(ours, ref["mean"] if ref else None),
+                         "verdict": _verdict(ours, ref["mean"] if ref else None, p.instances),
                          "ours_mean": ours["mean"], "ours_std": ours["std"], "ours_n": ours["n"],
                          "thesis_mean": ref["mean"] if ref else math.nan})
     return pd.DataFrame(rows)
@@ -441,7 +449,8 @@ def sparsity_frame(col: Collected) -> pd.DataFrame:
 def sparsity_table(col: Collected) -> pd.DataFrame:
     df = sparsity_frame(col)
     rows = []
-    for k in S.get_profile(col.profile).sparsity_class_counts:
+    p = S.get_profile(col.profile)
+    for k in p.sparsity_class_counts:
         for setting in SETTING_ORDER:
             ours = summarise(df[(df.k == k) & (df.setting == setting)].accuracy)
             ref = reference.LSTM_SPARSITY_BARS[setting][k]
@@ -449,8 +458,8 @@ def sparsity_table(col: Collected) -> pd.DataFrame:
                     else reference.LSTM_SPARSITY_RUNS.get((setting, k)))
             rows.append({"classes": k, "setting": setting, "source (bar plot)": f"{ref:.2f}",
                          "thesis raw runs": fmt(summarise(runs)) if runs else "—", "ours": fmt(ours),
-                         "verdict": verdict(ours, ref), "ours_mean": ours["mean"], "ours_std": ours["std"],
-                         "ours_n": ours["n"]})
+                         "verdict": _verdict(ours, ref, p.instances), "ours_mean": ours["mean"],
+                         "ours_std": ours["std"], "ours_n": ours["n"]})
     return pd.DataFrame(rows)
 
 
@@ -480,9 +489,11 @@ def _f(v: float) -> str:
     return "—" if math.isnan(v) else f"{v:.2f}"
 
 
-def _outcome(values: list[float], test) -> str:
+def _outcome(values: list[float], test, complete: bool = True) -> str:
     if any(math.isnan(v) for v in values):
         return "not run yet"
+    if not complete:
+        return "pending (not all instances done)"
     return "holds" if test(*values) else "does not hold"
 
 
@@ -491,6 +502,9 @@ def sparsity_claims(col: Collected) -> pd.DataFrame:
     t = sparsity_table(col).set_index(["classes", "setting"])
     m = lambda k, s: float(t.loc[(k, s), "ours_mean"]) if (k, s) in t.index else math.nan  # noqa: E731
     sd = lambda k, s: float(t.loc[(k, s), "ours_std"]) if (k, s) in t.index else math.nan  # noqa: E731
+    instances = S.get_profile(col.profile).instances
+    done = lambda k, names: all(  # noqa: E731
+        (k, s) in t.index and t.loc[(k, s), "ours_n"] >= instances for s in names)
     ks = list(S.get_profile(col.profile).sparsity_class_counts)
     rows = []
     for k in [k for k in ks if k in (2, 4)]:
@@ -498,24 +512,26 @@ def sparsity_claims(col: Collected) -> pd.DataFrame:
         rows.append({"claim": f"for {k} classes the five methods are about equal",
                      "test": "range of the five means ≤ 0.05",
                      "ours": "—" if any(math.isnan(v) for v in means) else f"range {max(means) - min(means):.2f}",
-                     "outcome": _outcome(means, lambda *v: max(v) - min(v) <= 0.05)})
+                     "outcome": _outcome(means, lambda *v: max(v) - min(v) <= 0.05, done(k, SETTING_ORDER))})
     if 20 in ks:
         comp, others = m(20, "comparison"), [m(20, s) for s in SETTING_ORDER if s != "comparison"]
         best = max(others) if not any(math.isnan(v) for v in others) else math.nan
         rows.append({"claim": "for 20 classes the forward model on all data wins by a big margin",
                      "test": "comparison − best other ≥ 0.2", "ours": f"{_f(comp)} vs {_f(best)}",
-                     "outcome": _outcome([comp, best], lambda a, b: a - b >= 0.2)})
+                     "outcome": _outcome([comp, best], lambda a, b: a - b >= 0.2, done(20, SETTING_ORDER))})
         three = [m(20, "all data"), m(20, "sparse4"), m(20, "sparse1")]
         rows.append({"claim": "for 20 classes IC gets better with less data (all < sparse4 < sparse1)",
                      "test": "ordering of the three means",
                      "ours": "all {}, sparse4 {}, sparse1 {}".format(*map(_f, three)),
-                     "outcome": _outcome(three, lambda a, b, c: a < b < c)})
+                     "outcome": _outcome(three, lambda a, b, c: a < b < c,
+                                         done(20, ["all data", "sparse4", "sparse1"]))})
         pair = [m(20, "sparse1"), m(20, "sparse comparison")]
         tol = max(0.05, 2 * max(sd(20, "sparse1"), sd(20, "sparse comparison"))) if not any(
             math.isnan(v) for v in pair) else math.nan
         rows.append({"claim": "for 20 classes sparse1 IC is as good as the sparse forward model",
                      "test": "|difference| ≤ max(0.05, 2 sd)", "ours": "{} vs {}".format(*map(_f, pair)),
-                     "outcome": _outcome(pair + [tol], lambda a, b, t_: abs(a - b) <= t_)})
+                     "outcome": _outcome(pair + [tol], lambda a, b, t_: abs(a - b) <= t_,
+                                         done(20, ["sparse1", "sparse comparison"]))})
     return pd.DataFrame(rows, columns=["claim", "test", "ours", "outcome"])
 
 
