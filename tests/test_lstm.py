@@ -171,9 +171,11 @@ def test_twenty_class_all_data_models_stop_early_between_100_and_300_epochs():
     for job in (study.gen_job(p, 20, 0.3, "all", 0, 0, data_id), study.fwd_job(p, 20, "all", 0, 0, data_id)):
         cfg = study.fit_config_for(job.config, n_all_train=1143, n_train=1143)
         assert (cfg.min_epochs, cfg.epochs, cfg.patience, cfg.min_rel_improvement) == (100, 300, 30, 0.01)
-    assert study.fwd_job(p, 20, "sparse4", 0, 0, data_id).config["lr"] == 1e-3      # the thesis's rate
+    for job in (study.fwd_job(p, 20, "sparse4", 0, 0, data_id), study.gen_job(p, 20, 0.3, "sparse1", 0, 0, data_id),
+                study.gen_job(p, 20, 0.0, "all", 0, 0, data_id)):
+        assert job.config["lr"] == 1e-3                                             # the thesis's rate
     assert study.fwd_job(p, 4, "all", 0, 0, data_id).config["lr"] == p.lr == study.gen_job(
-        p, 20, 0.3, "all", 0, 0, data_id).config["lr"]
+        p, 4, 0.3, "all", 0, 0, data_id).config["lr"] == 1e-2
     # 2 and 4 classes and every sparse model keep a fixed schedule (their job keys did not change)
     for job in (study.gen_job(p, 4, 0.4, "all", 0, 0, data_id), study.gen_job(p, 20, 0.3, "sparse4", 0, 0, data_id)):
         assert "max_epochs" not in job.config
