@@ -170,7 +170,7 @@ def test_twenty_class_all_data_models_stop_early_between_100_and_300_epochs():
     data_id = {"source": "x", "n_labelled": 1}
     for job in (study.gen_job(p, 20, 0.3, "all", 0, 0, data_id), study.fwd_job(p, 20, "all", 0, 0, data_id)):
         cfg = study.fit_config_for(job.config, n_all_train=1143, n_train=1143)
-        assert (cfg.min_epochs, cfg.epochs, cfg.patience, cfg.min_rel_improvement) == (100, 300, 30, 0.01)
+        assert (cfg.min_epochs, cfg.epochs, cfg.patience, cfg.min_rel_improvement) == (100, 300, 60, 0.01)
     for job in (study.fwd_job(p, 20, "sparse4", 0, 0, data_id), study.gen_job(p, 20, 0.3, "sparse1", 0, 0, data_id),
                 study.gen_job(p, 20, 0.0, "all", 0, 0, data_id)):
         assert job.config["lr"] == 1e-3                                             # the thesis's rate
