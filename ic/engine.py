@@ -230,6 +230,28 @@ def invert_multistart(
                             "predictions_per_start": torch.stack([r.predictions for r in runs])})
 
 
+def nearest_prototype(prototypes: torch.Tensor, targets: torch.Tensor,
+                      loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = mse_per_probe,
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Assign every probe to its nearest prototype: (P, ...) prototypes, (B, ...) targets → index (B,) of the
+    prototype with the lowest ``loss_fn``, and the loss matrix (B, P). One batched call per prototype."""
+    if prototypes.shape[1:] != targets.shape[1:]:
+        raise ValueError(f"prototypes {tuple(prototypes.shape)} and targets {tuple(targets.shape)} differ in shape")
+    losses = torch.stack([loss_fn(p.expand_as(targets), targets) for p in prototypes], dim=1)   # (B, P)
+    return losses.argmin(dim=1), losses
+
+
+@torch.no_grad()
+def decode_at_vertices(generate: Callable[[torch.Tensor], torch.Tensor], targets: torch.Tensor, n_classes: int,
+                       loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = mse_per_probe,
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zero-iteration baseline of inverse classification for a class-conditional generator: generate the k
+    one-hot vertices once and predict, per probe, the class whose output is nearest. Returns predictions (B,)
+    and losses (B, k). Where inverse classification scores below this, its optimiser, not the generator, lost."""
+    protos = generate(torch.eye(n_classes, device=targets.device, dtype=targets.dtype))
+    return nearest_prototype(protos, targets, loss_fn)
+
+
 def class_only_generator(generate: Callable[[torch.Tensor], torch.Tensor]):
     """Adapt a ``generate(class_vec)`` function to the engine's dict calling convention."""
     return lambda inputs: generate(inputs["class"])

@@ -94,11 +94,17 @@ def parse_budget(text: str | float | None) -> float | None:
     return h * 3600 + mi * 60 + s
 
 
-def expected_cost(job: Job, done: list[dict]) -> float:
-    """CPU seconds a missing job is expected to take: the mean of done jobs of the same kind and shape
-    (same study, kind and config apart from seeds), else of the same kind, else the job's own estimate."""
-    same_kind = [r["cpu_time_s"] for r in done if r["kind"] == job.kind and r["study"] == job.study]
-    return sum(same_kind) / len(same_kind) if same_kind else job.cost_s
+def expected_cost(job: Job, done: list[tuple[Job, dict]]) -> float:
+    """CPU seconds a missing job is expected to take, from the done jobs (pairs of job and record) of the same
+    study and kind: the mean CPU time of those of the same shape (the same cost estimate ``cost_s``, which the
+    study derives from the job's size), else the job's estimate scaled by the mean ratio of measured to
+    estimated cost, else the job's estimate."""
+    same_kind = [(j, r) for j, r in done if j.kind == job.kind and j.study == job.study]
+    same_shape = [r["cpu_time_s"] for j, r in same_kind if j.cost_s == job.cost_s]
+    if same_shape:
+        return sum(same_shape) / len(same_shape)
+    ratios = [r["cpu_time_s"] / j.cost_s for j, r in same_kind if j.cost_s > 0]
+    return job.cost_s * sum(ratios) / len(ratios) if ratios else job.cost_s
 
 
 def select_studies(only: str | None) -> list[str]:
@@ -117,7 +123,8 @@ def status(profile: str = "paper", only: str | None = None, out=sys.stdout) -> l
     for name in select_studies(only):
         study = get_study(name)
         jobs = study.plan(profile)
-        done_records = [store.load(j) for j in jobs if store.has(j)]
+        done = [(j, store.load(j)) for j in jobs if store.has(j)]
+        done_records = [r for _, r in done]
         missing = [j for j in jobs if not store.has(j)]
         per_kind = defaultdict(lambda: [0, 0])
         for j in jobs:
@@ -126,7 +133,7 @@ def status(profile: str = "paper", only: str | None = None, out=sys.stdout) -> l
             "study": name, "title": study.title, "jobs": len(jobs), "done": len(done_records),
             "missing": len(missing),
             "cpu_spent_h": sum(r["cpu_time_s"] for r in done_records) / 3600,
-            "cpu_expected_h": sum(expected_cost(j, done_records) for j in missing) / 3600,
+            "cpu_expected_h": sum(expected_cost(j, done) for j in missing) / 3600,
             "per_kind": {k: {"done": v[0], "missing": v[1]} for k, v in per_kind.items()},
         })
     print(f"results store: {store.root}  (profile {profile})", file=out)
@@ -177,20 +184,23 @@ def reproduce(profile: str = "smoke", only: str | None = None, budget: str | flo
         study = get_study(name)
         ctx = Context(study=study, store=store, device=dev)
         jobs = study.plan(profile)
-        done = [store.load(j) for j in jobs if store.has(j)]
+        done = [(j, store.load(j)) for j in jobs if store.has(j)]
         missing = [j for j in jobs if not store.has(j) and in_shard(j, shard_)]
         summary["already_done"] += len(jobs) - len(missing)
+        skipped: set[str] = set()
         bar = tqdm(missing, desc=f"{name} ({profile})", unit="job", disable=not progress, file=out)
         for job in bar:
             if store.has(job):          # produced meanwhile as a dependency of an earlier job
                 continue
             elapsed = time.perf_counter() - t0
-            if budget_s is not None and elapsed + expected_cost(job, done) > budget_s:
+            # a job whose model was left for the next run would train that model first: leave it too
+            if budget_s is not None and (job.group in skipped or elapsed + expected_cost(job, done) > budget_s):
                 summary["stopped_at_budget"] = True
                 summary["skipped_budget"] += 1
+                skipped.add(job.key)
                 continue
             bar.set_postfix_str(job.describe()[:60])
-            done.append(ctx.require(job))
+            done.append((job, ctx.require(job)))
             summary["ran"] += 1
         bar.close()
     summary["seconds"] = time.perf_counter() - t0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ic.engine import (ICConfig, InputGroup, class_only_groups, constant_init, invert, invert_multistart,
-                       simplex_clip_renormalise, uniform_init)
+from ic.engine import (ICConfig, InputGroup, class_only_groups, constant_init, decode_at_vertices, invert,
+                       invert_multistart, nearest_prototype, simplex_clip_renormalise, uniform_init)
 
 
 def linear_generator(k=4, out=12, seed=0):
@@ -129,3 +129,25 @@ def test_multistart_rejects_mismatched_starts():
         invert_multistart(gen, torch.zeros(2, 6), [class_only_groups(2), [InputGroup("noise", uniform_init(2))]])
     with pytest.raises(ValueError, match="start vertex"):
         class_only_groups(2, start=2)
+
+
+def test_decoding_at_the_vertices_finds_what_the_plateau_hides():
+    Wa, Wb, gen = plateau_generator()
+    labels = torch.tensor([0, 1, 1, 0, 1])
+    jitter = 0.01 * torch.randn(5, 6, generator=torch.Generator().manual_seed(0))
+    targets = torch.stack([Wa if y == 0 else Wb for y in labels]) + jitter
+    pred, losses = decode_at_vertices(lambda c: gen({"class": c}), targets, 2)
+    assert pred.tolist() == labels.tolist()            # the uniform start cannot move here (test above)
+    assert losses.shape == (5, 2)
+    assert torch.allclose(losses[0, 0], ((targets[0] - Wa) ** 2).mean())
+
+
+def test_nearest_prototype_uses_the_loss_it_is_given():
+    protos = torch.tensor([[0.0, 0.0], [10.0, 0.0]])
+    targets = torch.tensor([[1.0, 0.0], [9.0, 0.0], [4.0, 0.0]])
+    pred, losses = nearest_prototype(protos, targets)
+    assert pred.tolist() == [0, 1, 0] and losses.shape == (3, 2)
+    far_from_zero = lambda out, tgt: -((out - tgt) ** 2).mean(dim=1)          # noqa: E731 — a perverse loss
+    assert nearest_prototype(protos, targets, far_from_zero)[0].tolist() == [1, 0, 1]
+    with pytest.raises(ValueError, match="differ in shape"):
+        nearest_prototype(torch.zeros(2, 3), targets)

@@ -139,8 +139,10 @@ def test_paper_plan_is_the_sources_protocol(mirror_dir, monkeypatch):
     for j in jobs:
         kinds[j.kind] = kinds.get(j.kind, 0) + 1
     # 5 σ × 3 k × 5 instances, sparse1/sparse4 × 3 k × 5, 3 batch-1 protocol checks, 2 k × 5 renormalised;
-    # IC of each, plus multi-start IC of the (2, σ 0 / 0.1 / 0.2) and (4, σ 0) noise-table models
-    assert kinds == {"train_gen": 75 + 30 + 3 + 10, "ic": 118 + 4 * 5, "heatmap": 25, "train_fwd": 30}
+    # IC of each, plus multi-start IC of the (2, σ 0 / 0.1 / 0.2) and (4, σ 0) noise-table models; decoding at
+    # the vertices of the noise-table and sparse generators, nearest centre of each sparse training set
+    assert kinds == {"train_gen": 75 + 30 + 3 + 10, "ic": 118 + 4 * 5, "heatmap": 25, "train_fwd": 30,
+                     "vertex": 75 + 30, "nearest_centre": 30}
     assert len({j.key for j in jobs}) == len(jobs)
     ic = [j for j in jobs if j.kind == "ic"]
     assert {j.config["iterations"] for j in ic} == {200} and {j.config["lr"] for j in ic} == {0.05}
@@ -148,6 +150,9 @@ def test_paper_plan_is_the_sources_protocol(mirror_dir, monkeypatch):
     assert {(j.config["gen_config"]["k"], j.config["gen_config"]["sigma"]) for j in multi} == {
         (2, 0.0), (2, 0.1), (2, 0.2), (4, 0.0)}
     assert {j.config["generator"] for j in multi} <= {j.key for j in jobs if j.kind == "train_gen"}
+    vertex = [j for j in jobs if j.kind == "vertex"]
+    assert {j.config["gen_config"]["batch_size"] for j in vertex} == {16}            # no batch-1 or renorm models
+    assert not any(j.config["gen_config"]["renormalise"] for j in vertex)
     gens = [j for j in jobs if j.kind == "train_gen" and j.config["variant"] != "all"]
     assert {(j.config["k"], j.config["sigma"]) for j in gens} == {(2, 0.4), (4, 0.4), (20, 0.3)}
 
@@ -191,3 +196,8 @@ def test_unknown_profile_and_variant_are_errors():
         study.ic_job(study.get_profile("smoke"), gen, "vertices")
     with pytest.raises(ValueError, match="variant"):
         study.training_set(study.Split(*(np.zeros((4, 205, 2)), np.zeros(4)) * 2), "sparse9", 0)
+
+
+def test_unknown_nearest_centre_variant_is_an_error():
+    with pytest.raises(ValueError, match="nearest-centre variant"):
+        study.nearest_centre_job(study.get_profile("smoke"), 2, "all", 0, 0, {"source": "x", "n_labelled": 1})

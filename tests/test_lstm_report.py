@@ -61,3 +61,27 @@ def test_partial_settings_are_shown_but_not_judged():
     assert R._verdict(summarise([]), 0.49, instances=5) == "—"
     assert R._outcome([0.3, 0.9], lambda a, b: a < b, complete=False) == "pending (not all instances done)"
     assert R._outcome([0.3, 0.9], lambda a, b: a < b) == "holds"
+
+
+def _ic_and_vertex(k, variant, sigma, seed, ic_acc, vertex_acc):
+    g = Job("lstm", "train_gen", {"k": k, "sigma": sigma, "variant": variant, "batch_size": 16, "split_seed": seed,
+                                  "renormalise": False}, seed=seed, version=1)
+    ic = Job("lstm", "ic", {"generator": g.key, "gen_config": dict(g.config), "gen_seed": seed}, seed=0, version=1)
+    vx = Job("lstm", "vertex", {"generator": g.key, "gen_config": dict(g.config), "gen_seed": seed}, seed=0, version=1)
+    ic_rec = {"result": {"accuracy": ic_acc, "accuracy_first250": ic_acc, "rmse_mean": 0.1, "n_test": 10}}
+    return ic, ic_rec, vx, {"result": {"accuracy": vertex_acc}}
+
+
+def test_diagnostic_table_pairs_each_generator_with_its_own_vertex_decoding():
+    rows = [_ic_and_vertex(4, "all", 0.0, 0, 0.50, 1.00), _ic_and_vertex(4, "all", 0.0, 1, 0.90, 0.96),
+            _ic_and_vertex(4, "sparse1", 0.4, 0, 0.80, 0.98)]
+    centre = Job("lstm", "nearest_centre", {"k": 4, "variant": "sparse1", "split_seed": 0}, seed=0, version=1)
+    ics = R.Collected("paper", [r[0] for r in rows], {r[0].key: r[1] for r in rows})
+    diag = R.Collected("paper", [r[2] for r in rows] + [centre],
+                       {**{r[2].key: r[3] for r in rows}, centre.key: {"result": {"accuracy": 0.99}}})
+    table = R.diagnostic_table([ics, ics], diag).set_index(["training data", "σ"])   # the same IC twice: one row
+    assert table.loc[("all data", 0.0), "per instance (IC → vertices)"] == "0.50 → 1.00, 0.90 → 0.96"
+    assert table.loc[("all data", 0.0), "decoding at the vertices"] == "0.98 ± 0.02 (n=2)"
+    assert table.loc[("all data", 0.0), "nearest centre (no model)"] == "—"
+    assert table.loc[("sparse1", 0.4), "nearest centre (no model)"] == "0.99 ± 0.00 (n=1)"
+    assert list(table.index) == [("all data", 0.0), ("sparse1", 0.4)]

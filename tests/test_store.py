@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -150,6 +151,30 @@ def test_reproduce_stops_at_budget_then_resumes(toy):
     assert rows[0]["done"] == 1 and rows[0]["missing"] == 3
     s = runner.reproduce("paper", only="toy", progress=False)
     assert s["ran"] == 3
+
+
+def test_budget_leaves_the_jobs_of_a_model_it_left(toy, monkeypatch):
+    """The model is estimated dearer than the budget, the jobs that use it cheap: none of them may start,
+    since each would train the model first."""
+    plan = toy.plan
+
+    def dear_model_plan(profile):
+        model, *uses = plan(profile)
+        return [replace(model, cost_s=100.0), *uses]
+
+    monkeypatch.setattr(toy, "plan", dear_model_plan)
+    s = runner.reproduce("paper", only="toy", budget=10, progress=False)
+    assert s["ran"] == 0 and s["skipped_budget"] == 4 and toy.executed == []
+    assert runner.reproduce("paper", only="toy", budget=1000, progress=False)["ran"] == 4
+
+
+def test_expected_cost_from_jobs_of_the_same_shape_else_the_measured_ratio():
+    small = Job("s", "fit", {"k": 2}, seed=0, cost_s=10)
+    big = Job("s", "fit", {"k": 20}, seed=0, cost_s=100)
+    done = [(small, {"cpu_time_s": 30.0}), (replace(small, seed=1), {"cpu_time_s": 50.0})]
+    assert runner.expected_cost(replace(small, seed=2), done) == 40.0
+    assert runner.expected_cost(big, done) == pytest.approx(400.0)       # measured 4 × the estimate
+    assert runner.expected_cost(Job("s", "other", {}, seed=0, cost_s=7), done) == 7
 
 
 def test_weights_rebuilt_when_result_committed_but_cache_empty(toy, tmp_path):

@@ -46,7 +46,7 @@ class Collected:
 
 def collect(profile: str, part: str, run_missing: bool = True) -> Collected:
     """Records of one part of the study (``noise``, ``heatmaps``, ``protocol``, ``renormalise``, ``sparsity``,
-    ``multistart`` or ``all``):
+    ``multistart``, ``diagnostics`` or ``all``):
     read from the store, running only the missing jobs when ``run_missing``."""
     p = S.get_profile(profile)
     data_id = S.data_identity(S.load_data())
@@ -57,6 +57,7 @@ def collect(profile: str, part: str, run_missing: bool = True) -> Collected:
         "renormalise": lambda: [j for pair in S.renormalise_jobs(p, data_id) for j in pair],
         "sparsity": lambda: S.sparsity_jobs(p, data_id),
         "multistart": lambda: S.multistart_jobs(p, data_id),
+        "diagnostics": lambda: S.diagnostic_jobs(p, data_id),
         "all": lambda: S.STUDY.plan(profile),
     }
     if part not in parts:
@@ -175,6 +176,79 @@ def multistart_table(multi: Collected) -> pd.DataFrame:
                     "probes won by a vertex start": f"{d.vertex_won.mean():.2f}"})
     return pd.DataFrame(out, columns=["classes", "σ", "uniform start (the sources' rule)", "uniform + every vertex",
                                       "per instance (uniform → multi-start)", "probes won by a vertex start"])
+
+
+# ------------------------------------------------------------------------------------------ diagnostics
+DIAG_COLUMNS = ["classes", "training data", "σ", "IC, uniform start (the sources' rule)", "decoding at the vertices",
+                "nearest centre (no model)", "per instance (IC → vertices)"]
+
+
+def diagnostic_frame(ics: list[Collected], diag: Collected) -> pd.DataFrame:
+    """One row per generator with both results: IC accuracy (uniform start) and vertex-decoding accuracy."""
+    ic = pd.concat([ic_frame(c) for c in ics]).drop_duplicates(["k", "sigma", "variant", "instance", "batch_size"])
+    rows = []
+    for j in diag.jobs:
+        r = diag.get(j)
+        if j.kind != "vertex" or r is None:
+            continue
+        g = j.config["gen_config"]
+        rows.append({"k": g["k"], "sigma": g["sigma"], "variant": g["variant"], "instance": j.config["gen_seed"],
+                     "batch_size": g["batch_size"], "vertex": r["accuracy"]})
+    vx = pd.DataFrame(rows, columns=["k", "sigma", "variant", "instance", "batch_size", "vertex"])
+    return ic.merge(vx, on=["k", "sigma", "variant", "instance", "batch_size"], how="inner")
+
+
+def diagnostic_table(ics: list[Collected], diag: Collected) -> pd.DataFrame:
+    """Beyond the sources: per class count, training data and σ, inverse classification from the uniform start
+    against decoding at the vertices (same generators, no optimisation) and, for the sparse training sets, the
+    nearest-centre classifier on the same centres."""
+    df = diagnostic_frame(ics, diag)
+    centre = pd.DataFrame([{"k": j.config["k"], "variant": j.config["variant"], "accuracy": diag.get(j)["accuracy"]}
+                           for j in diag.jobs if j.kind == "nearest_centre" and diag.get(j) is not None],
+                          columns=["k", "variant", "accuracy"])
+    out = []
+    order = {"all": 0, "sparse4": 1, "sparse1": 2}
+    for (k, variant, sigma), d in (df.groupby(["k", "variant", "sigma"]) if len(df) else []):
+        d = d.sort_values("instance")
+        c = centre[(centre.k == k) & (centre.variant == variant)].accuracy
+        out.append({"classes": k, "training data": {"all": "all data"}.get(variant, variant), "σ": sigma,
+                    "IC, uniform start (the sources' rule)": fmt(summarise(d.accuracy)),
+                    "decoding at the vertices": fmt(summarise(d.vertex)),
+                    "nearest centre (no model)": fmt(summarise(c)) if variant != "all" else "—",
+                    "per instance (IC → vertices)": ", ".join(f"{a:.2f} → {v:.2f}"
+                                                              for a, v in zip(d.accuracy, d.vertex)),
+                    "_order": (k, order[variant], sigma)})
+    out.sort(key=lambda r: r["_order"])
+    return pd.DataFrame(out, columns=DIAG_COLUMNS + ["_order"]).drop(columns="_order")
+
+
+def diagnostic_figure(ics: list[Collected], diag: Collected):
+    """One dot per generator: IC accuracy (uniform start) against decoding at its vertices."""
+    df = diagnostic_frame(ics, diag)
+    if df.empty:
+        return _empty_figure("no generator with both results in the store yet")
+    ks = sorted(df.k.unique())
+    df = df.assign(data=df.variant.map({"all": "all data"}).fillna(df.variant), σ=df.sigma.map("{:.1f}".format))
+    sigmas = sorted(df.σ.unique())
+    palette = dict(zip(sigmas, sns.color_palette("viridis", len(sigmas))))
+    fig, axes = plt.subplots(1, len(ks), figsize=(3.6 * len(ks), 3.5), squeeze=False)
+    for ax, k in zip(axes[0], ks):
+        d = df[df.k == k]
+        sns.scatterplot(data=d, x="vertex", y="accuracy", hue="σ", hue_order=sigmas, palette=palette, style="data",
+                        style_order=["all data", "sparse4", "sparse1"], ax=ax, s=40, alpha=0.85,
+                        legend=(k == ks[-1]))
+        ax.set_ylabel("")
+        lo = min(reference.CHANCE[k], d.accuracy.min(), d.vertex.min())
+        ax.plot([lo, 1], [lo, 1], color="grey", lw=0.8, ls="--")
+        ax.set_xlim(lo - 0.05, 1.03)
+        ax.set_ylim(lo - 0.05, 1.03)
+        ax.set_title(f"{k} classes")
+        ax.set_xlabel("decoding at the vertices")
+    axes[0][0].set_ylabel("IC accuracy, uniform start")
+    if axes[0][-1].get_legend() is not None:
+        sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1.02, 1), fontsize=8, title=None)
+    fig.tight_layout()
+    return fig
 
 
 def noise_accuracy_figure(col: Collected):

@@ -21,7 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..engine import ICConfig, class_only_generator, class_only_groups, invert, invert_multistart
+from ..engine import (ICConfig, class_only_generator, class_only_groups, decode_at_vertices, invert,
+                      invert_multistart, nearest_prototype)
 from ..seeding import seed_everything
 from ..store import Job
 from ..train import FitConfig, fit
@@ -41,7 +42,7 @@ BEST_SIGMA = {2: 0.4, 4: 0.4, 20: 0.3}
 THESIS_EPOCHS = {2: 1000, 4: 500, 20: 100}
 
 # Version of each job kind: bump when the meaning of a job of that kind changes (new key → recomputed).
-VERSIONS = {"train_gen": 1, "ic": 1, "heatmap": 1, "train_fwd": 1}
+VERSIONS = {"train_gen": 1, "ic": 1, "heatmap": 1, "train_fwd": 1, "vertex": 1, "nearest_centre": 1}
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,24 @@ def heatmap_job(p: Profile, gen: Job) -> Job:
                label=f"heat map of {gen.label}", group=gen.key)
 
 
+def vertex_job(p: Profile, gen: Job) -> Job:
+    """Beyond the sources: the generator's one-hot outputs as class prototypes (no optimisation) — what inverse
+    classification would score if its optimiser always found the right vertex."""
+    config = {"generator": gen.key, "gen_config": dict(gen.config), "gen_seed": gen.seed, "max_test": p.max_test}
+    return Job(NAME, "vertex", config, seed=0, version=VERSIONS["vertex"], cost_s=2,
+               label=f"vertex decoding of {gen.label}", group=gen.key)
+
+
+def nearest_centre_job(p: Profile, k: int, variant: str, split_seed: int, instance: int, data_id: dict) -> Job:
+    """Beyond the sources: classify by the nearest training trajectory of a sparse training set (its class
+    means or k-means centres) — what those sequences tell without any model."""
+    if variant not in ("sparse1", "sparse4"):
+        raise ValueError(f"Unknown nearest-centre variant {variant!r}: use sparse1 or sparse4.")
+    config = {"data": data_id, "k": k, "variant": variant, "split_seed": split_seed, "max_test": p.max_test}
+    return Job(NAME, "nearest_centre", config, seed=instance, version=VERSIONS["nearest_centre"], cost_s=2,
+               label=f"nearest centre k={k} {variant} split={split_seed} #{instance}")
+
+
 def fwd_job(p: Profile, k: int, variant: str, split_seed: int, instance: int, data_id: dict) -> Job:
     config = {"data": data_id, "k": k, "variant": variant, "split_seed": split_seed, "hidden": p.hidden,
               "batch_size": p.batch_size, "lr": dict(p.lr_by_k).get(k, p.lr), "epochs": p.epochs[k],
@@ -338,6 +357,19 @@ def sparsity_jobs(p: Profile, data_id: dict) -> list[Job]:
     return out
 
 
+def diagnostic_jobs(p: Profile, data_id: dict) -> list[Job]:
+    """Beyond the sources, for every generator of the sparsity comparison and the noise table: decoding at the
+    vertices; for every sparse training set: the nearest-centre classifier."""
+    gens = [j for j in sparsity_jobs(p, data_id) if j.kind == "train_gen"]
+    seen = {g.key for g in gens}
+    gens += [g for g, _ in noise_jobs(p, data_id) if g.key not in seen]   # 'all data' at the best σ is in both
+    out = [vertex_job(p, g) for g in gens]
+    for k in p.sparsity_class_counts:
+        for i in range(p.instances):
+            out += [nearest_centre_job(p, k, v, split_of(p, i), i, data_id) for v in ("sparse1", "sparse4")]
+    return out
+
+
 # ----------------------------------------------------------------------------------------------- execute
 def _onehot(y: np.ndarray, k: int) -> torch.Tensor:
     return F.one_hot(torch.as_tensor(y), k).float()
@@ -391,10 +423,7 @@ def _inverse_classify(job: Job, ctx) -> dict:
     ctx.require(gen_job_)
     model = load_generator(gen_job_, ctx)
     c, gc = job.config, gen_job_.config
-    split = make_split(load_data(), gc["k"], gc["split_seed"])
-    X, y = split.X_test, split.y_test
-    if c["max_test"]:
-        X, y = X[:c["max_test"]], y[:c["max_test"]]
+    _, X, y = _test_split(gc["k"], gc["split_seed"], c["max_test"])
     cfg = ICConfig(iterations=c["iterations"], lr=c["lr"], optimizer=c["optimizer"])
     generator, probes = class_only_generator(model.generate), torch.as_tensor(X, device=ctx.device)
     starts = c.get("starts", "uniform")
@@ -415,13 +444,44 @@ def _inverse_classify(job: Job, ctx) -> dict:
     pred = res.predictions.numpy()
     vec = res.inputs["class"]
     rmse = torch.sqrt(((vec - _onehot(y, gc["k"])) ** 2).mean(dim=1))
-    correct = pred == y
-    return {"accuracy": float(correct.mean()), "n_test": int(len(y)),
-            "accuracy_first250": float(correct[:250].mean()), "n_first250": int(min(250, len(y))),
-            "rmse_mean": float(rmse.mean()), "predictions": pred.tolist(), "labels": y.tolist(),
+    return {**_scores(pred, y), "rmse_mean": float(rmse.mean()),
             "max_entry_mean": float(vec.max(dim=1).values.mean()),
             "loss_curve_mean": [float(f"{v:.6g}") for v in res.loss_history.mean(dim=1).tolist()],
             "final_loss_mean": float(res.final_loss.mean()), **extra}
+
+
+def _scores(pred: np.ndarray, y: np.ndarray) -> dict:
+    """Accuracy on the whole test split and on its first 250 samples (the thesis's 20-class subset)."""
+    correct = pred == y
+    return {"accuracy": float(correct.mean()), "n_test": int(len(y)),
+            "accuracy_first250": float(correct[:250].mean()), "n_first250": int(min(250, len(y))),
+            "predictions": pred.tolist(), "labels": y.tolist()}
+
+
+def _test_split(k: int, split_seed: int, max_test: int | None) -> tuple[Split, np.ndarray, np.ndarray]:
+    split = make_split(load_data(), k, split_seed)
+    X, y = split.X_test, split.y_test
+    return (split, X[:max_test], y[:max_test]) if max_test else (split, X, y)
+
+
+def _decode_vertices(job: Job, ctx) -> dict:
+    gen_job_ = _gen_job_from(job)
+    if gen_job_.key != job.config["generator"]:
+        raise RuntimeError("generator key mismatch: the train_gen version changed; rebuild the plan")
+    ctx.require(gen_job_)
+    model = load_generator(gen_job_, ctx)
+    k = gen_job_.config["k"]
+    _, X, y = _test_split(k, gen_job_.config["split_seed"], job.config["max_test"])
+    pred, losses = decode_at_vertices(model.generate, torch.as_tensor(X, device=ctx.device), k)
+    return {**_scores(pred.cpu().numpy(), y), "loss_mean": float(losses.min(dim=1).values.mean())}
+
+
+def _nearest_centre(job: Job, ctx) -> dict:
+    c = job.config
+    split, X, y = _test_split(c["k"], c["split_seed"], c["max_test"])
+    centres, labels = training_set(split, c["variant"], seed=c["split_seed"])
+    idx, _ = nearest_prototype(torch.as_tensor(centres), torch.as_tensor(X))
+    return {**_scores(labels[idx.numpy()], y), "n_centres": int(len(labels))}
 
 
 def _heatmap(job: Job, ctx) -> dict:
@@ -488,7 +548,8 @@ class LSTMStudy:
         """Class count by class count (2, 4, 20), so that a partial run gives complete settings first:
         the sparsity comparison (its 'all data' models are the noise-table models at the best σ), the other
         noise-table models and their IC, the heat maps (k = 2), the batch-1 protocol check (k = 2), the
-        renormalisation ablation of that class count and the multi-start IC (beyond the sources)."""
+        renormalisation ablation of that class count, the multi-start IC and the diagnostics (both beyond the
+        sources: decoding at the vertices, nearest centre)."""
         p = get_profile(profile)
         data_id = data_identity(load_data())
         jobs: list[Job] = []
@@ -506,6 +567,7 @@ class LSTMStudy:
             for g, icj in renormalise_jobs(kr, data_id):
                 jobs += [g, icj]
             jobs += multistart_jobs(kp, data_id)
+            jobs += diagnostic_jobs(kp, data_id)
         seen, unique = set(), []
         for j in jobs:
             if j.key not in seen:
@@ -515,7 +577,7 @@ class LSTMStudy:
 
     def execute(self, job: Job, ctx) -> dict:
         handlers = {"train_gen": _train_generator, "ic": _inverse_classify, "heatmap": _heatmap,
-                    "train_fwd": _train_forward}
+                    "train_fwd": _train_forward, "vertex": _decode_vertices, "nearest_centre": _nearest_centre}
         if job.kind not in handlers:
             raise ValueError(f"Unknown job kind {job.kind!r} for study {NAME}")
         return handlers[job.kind](job, ctx)
