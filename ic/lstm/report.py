@@ -638,7 +638,8 @@ def progress_note(*cols: Collected) -> str:
 
 
 _KIND_NAMES = {"train_gen": "train a generator", "train_fwd": "train a forward classifier",
-               "ic": "inverse-classify a test split", "heatmap": "compute one model's heat maps"}
+               "ic": "inverse-classify a test split", "heatmap": "compute one model's heat maps",
+               "vertex": "decode a test split at the vertices", "nearest_centre": "nearest-centre classifier"}
 
 
 def cost_table(col: Collected) -> pd.DataFrame:
@@ -648,7 +649,7 @@ def cost_table(col: Collected) -> pd.DataFrame:
         r = col.records.get(j.key)
         model = j.config.get("gen_config", j.config)          # IC and heat-map jobs: their generator's config
         rows.append({"job": _KIND_NAMES.get(j.kind, j.kind), "classes": model["k"],
-                     "batch": model["batch_size"], "done": r is not None,
+                     "batch": model.get("batch_size", "—"), "done": r is not None,   # nearest centre: no model
                      "cpu_s": r["cpu_time_s"] if r else np.nan})
     df = pd.DataFrame(rows)
     df["batch"] = df["batch"].astype(str)
