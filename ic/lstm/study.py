@@ -416,12 +416,17 @@ def _gen_job_from(job: Job) -> Job:
     return Job(NAME, "train_gen", c, seed=job.config["gen_seed"], version=VERSIONS["train_gen"])
 
 
-def _inverse_classify(job: Job, ctx) -> dict:
+def _generator_of(job: Job, ctx) -> tuple[Job, GenerativeLSTM]:
+    """The trained generator a job (IC, heat map, vertex decoding) works on, trained first if missing."""
     gen_job_ = _gen_job_from(job)
     if gen_job_.key != job.config["generator"]:
         raise RuntimeError("generator key mismatch: the train_gen version changed; rebuild the plan")
     ctx.require(gen_job_)
-    model = load_generator(gen_job_, ctx)
+    return gen_job_, load_generator(gen_job_, ctx)
+
+
+def _inverse_classify(job: Job, ctx) -> dict:
+    gen_job_, model = _generator_of(job, ctx)
     c, gc = job.config, gen_job_.config
     _, X, y = _test_split(gc["k"], gc["split_seed"], c["max_test"])
     cfg = ICConfig(iterations=c["iterations"], lr=c["lr"], optimizer=c["optimizer"])
@@ -465,11 +470,7 @@ def _test_split(k: int, split_seed: int, max_test: int | None) -> tuple[Split, n
 
 
 def _decode_vertices(job: Job, ctx) -> dict:
-    gen_job_ = _gen_job_from(job)
-    if gen_job_.key != job.config["generator"]:
-        raise RuntimeError("generator key mismatch: the train_gen version changed; rebuild the plan")
-    ctx.require(gen_job_)
-    model = load_generator(gen_job_, ctx)
+    gen_job_, model = _generator_of(job, ctx)
     k = gen_job_.config["k"]
     _, X, y = _test_split(k, gen_job_.config["split_seed"], job.config["max_test"])
     pred, losses = decode_at_vertices(model.generate, torch.as_tensor(X, device=ctx.device), k)
@@ -485,9 +486,7 @@ def _nearest_centre(job: Job, ctx) -> dict:
 
 
 def _heatmap(job: Job, ctx) -> dict:
-    gen_job_ = _gen_job_from(job)
-    ctx.require(gen_job_)
-    model = load_generator(gen_job_, ctx)
+    gen_job_, model = _generator_of(job, ctx)
     gc = gen_job_.config
     if gc["k"] != 2:
         raise ValueError("heat maps are defined for 2-class generators only")
