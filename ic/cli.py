@@ -22,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", help="comma-separated study names")
     p.add_argument("--budget", help="wall-time budget, e.g. 45m, 2h, 1h30m (default: none)")
     p.add_argument("--device", help="auto | cpu | cuda | cuda:N | mps (default: $IC_DEVICE or auto)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar: one timestamped line per job started and finished (for background runs)")
     p.add_argument("--shard", help="i/n: run only shard i of n (start n processes to use n cores)")
     p.add_argument("--threads", type=int, help="torch CPU threads for this process")
 

@@ -200,8 +200,15 @@ def reproduce(profile: str = "smoke", only: str | None = None, budget: str | flo
                 skipped.add(job.key)
                 continue
             bar.set_postfix_str(job.describe()[:60])
+            if not progress:            # a log line per job instead of the bar (background runs)
+                print(f"{time.strftime('%H:%M:%S')} start {job.describe()} "
+                      f"(expected {expected_cost(job, done) / 60:.1f} min)", file=out, flush=True)
+            started = time.perf_counter()
             done.append((job, ctx.require(job)))
             summary["ran"] += 1
+            if not progress:
+                print(f"{time.strftime('%H:%M:%S')} done  {job.key} in {(time.perf_counter() - started) / 60:.1f} min",
+                      file=out, flush=True)
         bar.close()
     summary["seconds"] = time.perf_counter() - t0
     msg = (f"ran {summary['ran']} jobs in {summary['seconds'] / 60:.1f} min; "

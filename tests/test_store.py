@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import re
 from dataclasses import replace
 
 import pytest
@@ -142,6 +144,17 @@ def test_reproduce_runs_missing_jobs_once_and_resumes(toy, tmp_path):
     assert s2["ran"] == 0 and s2["already_done"] == 4 and len(toy.executed) == 4
     results = sorted(r["result"].get("y", -1) for r in store_for("paper").records("toy"))
     assert results == [-1, 0, 2, 4]
+
+
+def test_reproduce_without_bar_logs_each_job_it_runs(toy):
+    out = io.StringIO()
+    s = runner.reproduce("paper", only="toy", progress=False, out=out)
+    lines = out.getvalue().splitlines()
+    starts = [ln for ln in lines if re.match(r"\d\d:\d\d:\d\d start ", ln)]
+    dones = [ln for ln in lines if re.match(r"\d\d:\d\d:\d\d done ", ln)]
+    assert len(starts) == len(dones) == s["ran"] == 4
+    assert all("expected" in ln for ln in starts)
+    assert {ln.split()[2] for ln in dones} == {j.key for j in toy.plan("paper")}
 
 
 def test_reproduce_stops_at_budget_then_resumes(toy):
