@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
 
 from ic.lstm import heatmap, preprocess, sparse, study
 from ic.lstm.models import ForwardLSTM, GenerativeLSTM
+from ic.store import Job
 
 
 # ------------------------------------------------------------------------------------ preprocessing
@@ -140,8 +143,9 @@ def test_paper_plan_is_the_sources_protocol(mirror_dir, monkeypatch):
         kinds[j.kind] = kinds.get(j.kind, 0) + 1
     # 5 σ × 3 k × 5 instances, sparse1/sparse4 × 3 k × 5, 3 batch-1 protocol checks, 2 k × 5 renormalised;
     # IC of each, plus multi-start IC of the (2, σ 0 / 0.1 / 0.2) and (4, σ 0) noise-table models; decoding at
-    # the vertices of the noise-table and sparse generators, nearest centre of each sparse training set
-    assert kinds == {"train_gen": 75 + 30 + 3 + 10, "ic": 118 + 4 * 5, "heatmap": 25, "train_fwd": 30,
+    # the vertices of the noise-table and sparse generators, nearest centre of each sparse training set; the
+    # 20-class forward classifier on all data again on half its training split (5)
+    assert kinds == {"train_gen": 75 + 30 + 3 + 10, "ic": 118 + 4 * 5, "heatmap": 25, "train_fwd": 30 + 5,
                      "vertex": 75 + 30, "nearest_centre": 30}
     assert len({j.key for j in jobs}) == len(jobs)
     ic = [j for j in jobs if j.kind == "ic"]
@@ -155,6 +159,49 @@ def test_paper_plan_is_the_sources_protocol(mirror_dir, monkeypatch):
     assert not any(j.config["gen_config"]["renormalise"] for j in vertex)
     gens = [j for j in jobs if j.kind == "train_gen" and j.config["variant"] != "all"]
     assert {(j.config["k"], j.config["sigma"]) for j in gens} == {(2, 0.4), (4, 0.4), (20, 0.3)}
+    part = [j for j in jobs if "train_fraction" in j.config]
+    full = {j.key for j in jobs if j.kind == "train_fwd" and j.config["variant"] == "all" and j.config["k"] == 20}
+    assert {(j.config["k"], j.config["train_fraction"]) for j in part} == {(20, 0.5)} and len(part) == 5
+    # the same instance and split as a full-data forward classifier, only the training fraction differs
+    for j in part:
+        c = {key: v for key, v in j.config.items() if key != "train_fraction"}
+        assert Job(j.study, j.kind, c, seed=j.seed, version=j.version).key in full
+
+
+def test_a_forward_job_on_part_of_the_data_keeps_the_full_jobs_key_and_checks_its_fraction():
+    p, data_id = study.get_profile("paper"), {"source": "x", "n_labelled": 1}
+    full = study.fwd_job(p, 20, "all", 0, 0, data_id)
+    assert study.fwd_job(p, 20, "all", 0, 0, data_id, train_fraction=1.0).key == full.key
+    half = study.fwd_job(p, 20, "all", 0, 0, data_id, train_fraction=0.5)
+    assert half.key != full.key and half.cost_s == pytest.approx(full.cost_s / 2)
+    for variant, fraction in (("sparse4", 0.5), ("all", 1.5), ("all", 0.0)):
+        with pytest.raises(ValueError, match="train_fraction"):
+            study.fwd_job(p, 20, variant, 0, 0, data_id, train_fraction=fraction)
+
+
+def test_forward_classifier_trains_on_a_stratified_half(mirror_dir, monkeypatch):
+    """The smoke profile's data-size job: half of every class of the training split, in the split's order."""
+    monkeypatch.setenv("IC_DATA_DIR", str(mirror_dir))
+    seen = {}
+
+    def fake_fit(model, data, loss_fn, cfg, seed, device):
+        seen["X"], seen["onehot"] = data
+        raise RuntimeError("stop after the data")
+
+    monkeypatch.setattr(study, "fit", fake_fit)
+    p = study.get_profile("smoke")
+    data = study.load_data()
+    (job,) = [j for j in study.data_size_jobs(p, study.data_identity(data)) if j.seed == 0]
+    with pytest.raises(RuntimeError, match="stop after the data"):
+        study._train_forward(job, SimpleNamespace(device=torch.device("cpu")))
+    split = study.make_split(data, job.config["k"], job.config["split_seed"])
+    y_half = seen["onehot"].argmax(dim=1).numpy()
+    for c in range(job.config["k"]):
+        n_c = int((split.y_train == c).sum())
+        assert abs(int((y_half == c).sum()) - n_c / 2) <= 1
+    # rows are training-split rows, in their order
+    rows = [int(np.flatnonzero((split.X_train == x.numpy()).all(axis=(1, 2)))[0]) for x in seen["X"]]
+    assert rows == sorted(rows) and len(set(rows)) == len(rows)
 
 
 def test_sparse_models_get_the_all_data_step_budget():

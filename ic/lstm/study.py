@@ -7,7 +7,10 @@ Job kinds (all in ``results/lstm/``):
 * ``ic``        — inverse classification of the test split with one trained generator. Result: accuracy,
   per-probe predictions, RMSE of the final vectors, mean loss curve.
 * ``heatmap``   — the 11 × 11 latent grid of a 2-class generator against fixed 'a' and 'b' targets (DTW, MSE).
-* ``train_fwd`` — one forward LSTM classifier (comparison | sparse comparison), trained and scored.
+* ``train_fwd`` — one forward LSTM classifier (comparison | sparse comparison), trained and scored; with
+  ``train_fraction`` in its config (beyond the sources) on a stratified part of the training split only.
+* ``vertex``, ``nearest_centre`` — beyond the sources: decoding a test split at a generator's vertices, and
+  the nearest-centre classifier of a sparse training set.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import torch.nn.functional as F
 
 from ..engine import (ICConfig, class_only_generator, class_only_groups, decode_at_vertices, invert,
                       invert_multistart, nearest_prototype)
+from ..data.subsets import train_test_split_indices
 from ..seeding import seed_everything
 from ..store import Job
 from ..train import FitConfig, fit
@@ -75,12 +79,17 @@ class Profile:
     ic_optimizer: str = "source_adam"
     heatmap_steps: int = 11
     max_test: int | None = None      # cap on probes per IC run (smoke only)
+    # Beyond the sources: the forward classifier (all data) also trained on this stratified fraction of the
+    # training split, for these class counts — how much the mirror's half of the recordings costs it.
+    data_size_class_counts: tuple = ()
+    data_size_fraction: float = 0.5
 
 
 PROFILES = {
     "smoke": Profile(name="smoke", hidden=24, batch_size=16, lr=1e-2, epochs={2: 12, 4: 6, 20: 2},
                      val_fraction=0.2, instances=2, split_seeds=(0, 1), noise_class_counts=(2, 4),
-                     noise_sigmas=(0.0, 0.2, 0.3), sparsity_class_counts=(2, 4), ic_iterations=40, max_test=40),
+                     noise_sigmas=(0.0, 0.2, 0.3), sparsity_class_counts=(2, 4), ic_iterations=40, max_test=40,
+                     data_size_class_counts=(2,)),
     # paper: the thesis's protocol (5 instances, 5 σ × 3 class counts, 200 IC iterations, Adam lr 0.05 without
     # bias correction), with minibatches instead of batch 1 (checked against batch 1 in the book). Instance i
     # uses data split i, so the spread covers initialisation and split (the thesis had one unseeded split).
@@ -96,7 +105,7 @@ PROFILES = {
     "paper": Profile(name="paper", hidden=205, batch_size=16, lr=1e-2, epochs={2: 300, 4: 300, 20: 100},
                      val_fraction=0.2, instances=5, split_seeds=(0, 1, 2, 3, 4), noise_class_counts=CLASS_COUNTS,
                      noise_sigmas=SIGMAS, sparsity_class_counts=CLASS_COUNTS, max_epochs=((20, 300),),
-                     lr_by_k=((20, 1e-3),)),
+                     lr_by_k=((20, 1e-3),), data_size_class_counts=(20,)),
 }
 
 
@@ -136,8 +145,6 @@ class Split:
 def make_split(data: PreparedTrajectories, k: int, split_seed: int, test_fraction: float = 0.2) -> Split:
     """The first k classes, split 80/20 with a seeded shuffle (unstratified, like the thesis's
     ``train_test_split(test_size=0.2, shuffle=True)``, which had no seed)."""
-    from ..data.subsets import train_test_split_indices
-
     X, y = data.first_classes(k)
     tr, te = train_test_split_indices(len(y), test_fraction=test_fraction, seed=split_seed)
     rng = np.random.default_rng(split_seed)
@@ -263,14 +270,23 @@ def nearest_centre_job(p: Profile, k: int, variant: str, split_seed: int, instan
                label=f"nearest centre k={k} {variant} split={split_seed} #{instance}")
 
 
-def fwd_job(p: Profile, k: int, variant: str, split_seed: int, instance: int, data_id: dict) -> Job:
+def fwd_job(p: Profile, k: int, variant: str, split_seed: int, instance: int, data_id: dict,
+            train_fraction: float = 1.0) -> Job:
+    """A forward classifier; with ``train_fraction`` < 1 (variant 'all' only) trained on a stratified part of the
+    training split (same split, seed and schedule; the key of a full-data job does not change)."""
     config = {"data": data_id, "k": k, "variant": variant, "split_seed": split_seed, "hidden": p.hidden,
               "batch_size": p.batch_size, "lr": dict(p.lr_by_k).get(k, p.lr), "epochs": p.epochs[k],
               "val_fraction": p.val_fraction,
               "loss": "mse_softmax_onehot", **_checkpoint_rule(variant), **_stopping_rule(p, k, variant)}
-    cost = {2: 60, 4: 120, 20: 300}[k] * (p.hidden / 205) ** 2 * _expected_epochs(p, k, variant) / p.epochs[k]
+    if train_fraction != 1.0:
+        if variant != "all" or not 0.0 < train_fraction < 1.0:
+            raise ValueError(f"train_fraction {train_fraction} needs variant 'all' and a value in (0, 1)")
+        config["train_fraction"] = train_fraction
+    cost = ({2: 60, 4: 120, 20: 300}[k] * (p.hidden / 205) ** 2 * _expected_epochs(p, k, variant) / p.epochs[k]
+            * train_fraction)
+    part = "" if train_fraction == 1.0 else f" ×{train_fraction:g}"
     return Job(NAME, "train_fwd", config, seed=instance, version=VERSIONS["train_fwd"], cost_s=cost,
-               label=f"forward k={k} {variant} split={split_seed} #{instance}")
+               label=f"forward k={k} {variant}{part} split={split_seed} #{instance}")
 
 
 def split_of(p: Profile, instance: int) -> int:
@@ -355,6 +371,13 @@ def sparsity_jobs(p: Profile, data_id: dict) -> list[Job]:
             for variant in ("all", "sparse4"):
                 out.append(fwd_job(p, k, variant, split_of(p, i), i, data_id))
     return out
+
+
+def data_size_jobs(p: Profile, data_id: dict) -> list[Job]:
+    """Beyond the sources: the all-data forward classifier of every instance again, on a stratified part of its
+    training split (the profile's ``data_size_fraction``), for the class counts in ``data_size_class_counts``."""
+    return [fwd_job(p, k, "all", split_of(p, i), i, data_id, train_fraction=p.data_size_fraction)
+            for k in p.data_size_class_counts for i in range(p.instances)]
 
 
 def diagnostic_jobs(p: Profile, data_id: dict) -> list[Job]:
@@ -518,6 +541,10 @@ def _train_forward(job: Job, ctx) -> dict:
         raise ValueError(f"Unknown forward variant {c['variant']!r}: use all or sparse4.")
     split = make_split(load_data(), c["k"], c["split_seed"])
     X, y = training_set(split, c["variant"], seed=c["split_seed"])
+    if "train_fraction" in c:         # a stratified part, in the split's order (validation: its last part)
+        keep, _ = train_test_split_indices(y, test_fraction=1.0 - c["train_fraction"], seed=c["split_seed"],
+                                           stratify=True)
+        X, y = X[keep], y[keep]
     cfg = fit_config_for(c, len(split.y_train), len(y))
     gen = seed_everything(job.seed)
     model = ForwardLSTM(c["k"], hidden=c["hidden"])
@@ -547,14 +574,16 @@ class LSTMStudy:
         """Class count by class count (2, 4, 20), so that a partial run gives complete settings first:
         the sparsity comparison (its 'all data' models are the noise-table models at the best σ), the other
         noise-table models and their IC, the heat maps (k = 2), the batch-1 protocol check (k = 2), the
-        renormalisation ablation of that class count, the multi-start IC and the diagnostics (both beyond the
-        sources: decoding at the vertices, nearest centre)."""
+        renormalisation ablation of that class count, the multi-start IC, the diagnostics and the data-size test
+        (all three beyond the sources: decoding at the vertices, nearest centre; the forward classifier on part
+        of the training data)."""
         p = get_profile(profile)
         data_id = data_identity(load_data())
         jobs: list[Job] = []
         for k in sorted(set(p.noise_class_counts) | set(p.sparsity_class_counts)):
             kp = replace(p, noise_class_counts=tuple(x for x in p.noise_class_counts if x == k),
-                         sparsity_class_counts=tuple(x for x in p.sparsity_class_counts if x == k))
+                         sparsity_class_counts=tuple(x for x in p.sparsity_class_counts if x == k),
+                         data_size_class_counts=tuple(x for x in p.data_size_class_counts if x == k))
             jobs += sparsity_jobs(kp, data_id)
             for g, icj in noise_jobs(kp, data_id):
                 jobs += [g, icj]
@@ -567,6 +596,7 @@ class LSTMStudy:
                 jobs += [g, icj]
             jobs += multistart_jobs(kp, data_id)
             jobs += diagnostic_jobs(kp, data_id)
+            jobs += data_size_jobs(kp, data_id)
         seen, unique = set(), []
         for j in jobs:
             if j.key not in seen:
