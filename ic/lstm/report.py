@@ -625,8 +625,9 @@ def _forward_accuracy(col: Collected, fraction: float) -> dict[tuple[int, int], 
 
 def data_size_table(sparse: Collected, size: Collected) -> pd.DataFrame:
     """Beyond the sources: the forward classifier on all of our training split and on a stratified part of it
-    (same split, seed and schedule per instance), per class count. The drop is paired per instance. Learning
-    curves flatten, so the next doubling of the data gains at most what the last one did: 'all + drop' bounds
+    (same split, seed and schedule per instance), per class count. The drop is paired per instance. If the
+    learning curve flattens (the usual shape past the first examples), the next doubling of the data gains at
+    most what the last one did: 'all + drop' bounds
     what the forward classifier could reach with twice our training data (the thesis's amount, on the UCI file).
     """
     p = S.get_profile(size.profile)
