@@ -194,7 +194,8 @@ def reproduce(profile: str = "smoke", only: str | None = None, budget: str | flo
                 continue
             elapsed = time.perf_counter() - t0
             # a job whose model was left for the next run would train that model first: leave it too
-            if budget_s is not None and (job.group in skipped or elapsed + expected_cost(job, done) > budget_s):
+            expected_s = expected_cost(job, done)
+            if budget_s is not None and (job.group in skipped or elapsed + expected_s > budget_s):
                 summary["stopped_at_budget"] = True
                 summary["skipped_budget"] += 1
                 skipped.add(job.key)
@@ -202,7 +203,7 @@ def reproduce(profile: str = "smoke", only: str | None = None, budget: str | flo
             bar.set_postfix_str(job.describe()[:60])
             if not progress:            # a log line per job instead of the bar (background runs)
                 print(f"{time.strftime('%H:%M:%S')} start {job.describe()} "
-                      f"(expected {expected_cost(job, done) / 60:.1f} min)", file=out, flush=True)
+                      f"(expected {expected_s / 60:.1f} min)", file=out, flush=True)
             started = time.perf_counter()
             done.append((job, ctx.require(job)))
             summary["ran"] += 1
