@@ -141,11 +141,11 @@ def test_paper_plan_is_the_sources_protocol(mirror_dir, monkeypatch):
     kinds = {}
     for j in jobs:
         kinds[j.kind] = kinds.get(j.kind, 0) + 1
-    # 5 σ × 3 k × 5 instances, sparse1/sparse4 × 3 k × 5, 3 batch-1 protocol checks, 2 k × 5 renormalised;
+    # 5 σ × 3 k × 5 instances, sparse1/sparse4 × 3 k × 5, 3 batch-1 protocol checks, 3 k × 5 renormalised;
     # IC of each, plus multi-start IC of the (2, σ 0 / 0.1 / 0.2) and (4, σ 0) noise-table models; decoding at
     # the vertices of the noise-table and sparse generators, nearest centre of each sparse training set; the
     # 20-class forward classifier on all data again on half its training split (5)
-    assert kinds == {"train_gen": 75 + 30 + 3 + 10, "ic": 118 + 4 * 5, "heatmap": 25, "train_fwd": 30 + 5,
+    assert kinds == {"train_gen": 75 + 30 + 3 + 15, "ic": 123 + 4 * 5, "heatmap": 25, "train_fwd": 30 + 5,
                      "vertex": 75 + 30, "nearest_centre": 30}
     assert len({j.key for j in jobs}) == len(jobs)
     ic = [j for j in jobs if j.kind == "ic"]
@@ -157,6 +157,9 @@ def test_paper_plan_is_the_sources_protocol(mirror_dir, monkeypatch):
     vertex = [j for j in jobs if j.kind == "vertex"]
     assert {j.config["gen_config"]["batch_size"] for j in vertex} == {16}            # no batch-1 or renorm models
     assert not any(j.config["gen_config"]["renormalise"] for j in vertex)
+    renorm = [j for j in jobs if j.kind == "train_gen" and j.config["renormalise"]]
+    assert sorted((j.config["k"], j.config["sigma"]) for j in renorm) == sorted(
+        [(2, 0.4)] * 5 + [(4, 0.4)] * 5 + [(20, 0.3)] * 5)              # the best σ per class count
     gens = [j for j in jobs if j.kind == "train_gen" and j.config["variant"] != "all"]
     assert {(j.config["k"], j.config["sigma"]) for j in gens} == {(2, 0.4), (4, 0.4), (20, 0.3)}
     part = [j for j in jobs if "train_fraction" in j.config]
