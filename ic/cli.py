@@ -6,7 +6,6 @@ import argparse
 import logging
 import sys
 
-from .store import PROFILES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,11 +13,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("status", help="jobs done / missing and CPU time, per study")
-    p.add_argument("--profile", choices=PROFILES, default="paper")
+    p.add_argument("--profile", default="paper", help="smoke | paper | a study's own (cgan: cpu)")
     p.add_argument("--only", help="comma-separated study names")
 
     p = sub.add_parser("reproduce", help="run the missing jobs of a profile, resumably, within a budget")
-    p.add_argument("--profile", choices=PROFILES, default="smoke")
+    p.add_argument("--profile", default="smoke", help="smoke | paper | a study's own (cgan: cpu)")
     p.add_argument("--only", help="comma-separated study names")
     p.add_argument("--budget", help="wall-time budget, e.g. 45m, 2h, 1h30m (default: none)")
     p.add_argument("--device", help="auto | cpu | cuda | cuda:N | mps (default: $IC_DEVICE or auto)")

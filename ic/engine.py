@@ -123,8 +123,10 @@ class _ElementwiseOptimiser:
         self.m = b1 * self.m + (1 - b1) * g
         self.v = b2 * self.v + (1 - b2) * g * g
         if self.kind == "source_adam":
-            # Hand-written Adam of the sources: no bias correction; the first step is ~ lr * sign(g).
-            return x - self.lr * self.m / (self.v.sqrt() + self.eps)
+            # Hand-written Adam of the sources: no bias correction; the first step is ~ lr * sign(g). With
+            # eps = 0 (the cGAN source) an element whose gradient has always been 0 has m = v = 0: no step.
+            denom = self.v.sqrt() + self.eps
+            return x - self.lr * torch.where(denom > 0, self.m / denom.clamp_min(1e-30), torch.zeros_like(x))
         m_hat = self.m / (1 - b1**self.t)
         v_hat = self.v / (1 - b2**self.t)
         return x - self.lr * m_hat / (v_hat.sqrt() + self.eps)

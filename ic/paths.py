@@ -5,7 +5,8 @@ same code at their own folders:
 
 * ``IC_DATA_DIR``    — dataset root (default ``<repo>/data``)
 * ``IC_RESULTS_DIR`` — committed results store (default ``<repo>/results``)
-* ``IC_CACHE_DIR``   — untracked cache: trained weights, smoke-profile results (default ``<repo>/.cache``)
+* ``IC_CACHE_DIR``   — untracked cache: trained weights, smoke-profile results (default ``$XDG_CACHE_HOME/ic``,
+  else ``~/.cache/ic``: outside the clone, so that weights that took hours to train outlive it)
 """
 
 from __future__ import annotations
@@ -37,5 +38,7 @@ def results_root() -> Path:
 
 
 def cache_root() -> Path:
-    """Untracked cache for trained weights and smoke-profile results."""
-    return _env_path("IC_CACHE_DIR", REPO_ROOT / ".cache")
+    """Untracked cache for trained weights and smoke-profile results (outside the clone by default)."""
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    default = (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "ic"
+    return _env_path("IC_CACHE_DIR", default)

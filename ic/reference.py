@@ -49,3 +49,43 @@ LSTM_HEATMAP_PANELS = {
     0.3: "boundary on the diagonal, one-cell intermediate band",
     0.4: "boundary on the diagonal, broad smooth gradient",
 }
+
+# Settings the thesis chose (not results): they define some of our jobs, so they live beside its numbers.
+#: the thesis's best training-noise level per class count, used for 'all data', 'sparse1' and 'sparse4' (§A.3)
+LSTM_BEST_SIGMA = {2: 0.4, 4: 0.4, 20: 0.3}
+#: the thesis's training epochs at batch 1: 2000 / k (§A.5)
+LSTM_THESIS_EPOCHS = {2: 1000, 4: 500, 20: 100}
+
+# ---------------------------------------------------------------------------------------------- cGAN
+# Hobbhahn (2020), blog tables = notebook img/IC_GANs/IC_GAN_results.ipynb (sources.md §B.6): per-run accuracies
+# of 5 IC repeats (different noise initialisations, one generator per noise size) on the 10 000 MNIST test images.
+#: Table 1 — noise size nz (α 1, no late update)
+CGAN_NOISE_SIZE_RUNS = {
+    10: [.6606, .6627, .6670, .6629, .6618],
+    25: [.7099, .7152, .7072, .7102, .7135],
+    50: [.6874, .6759, .6794, .6785, .6857],
+    100: [.6767, .6725, .6739, .6717, .6782],
+    200: [.6494, .6599, .6657, .6569, .6578],
+}
+#: Table 2 — noise update rate α (nz 25); α 1 is the nz 25 row of Table 1
+CGAN_UPDATE_RATE_RUNS = {
+    1.0: CGAN_NOISE_SIZE_RUNS[25],
+    0.5: [.7201, .7252, .7273, .7248, .7246],
+    0.1: [.6510, .6441, .6424, .6498, .6460],
+    2.0: [.6810, .6817, .6832, .6713, .6847],
+}
+#: Table 3 — late noise update "after k" (nz 25, α 1); k 1 and 100 are in the notebook but not the blog
+CGAN_LATE_UPDATE_RUNS = {
+    1: [.7233, .7206, .7238, .7157, .7211],
+    2: [.7186, .7246, .7315, .7279, .7238],
+    5: [.7315, .7265, .7211, .7279, .7234],
+    10: [.7252, .7248, .7345, .7258, .7279],
+    25: [.7246, .7193, .7168, .7293, .7258],
+    50: [.7131, .7156, .7160, .7176, .7124],
+    100: [.6962, .7009, .7041, .7031, .7030],
+}
+CGAN_LATE_UPDATE_PUBLISHED = (2, 5, 10, 25, 50)
+#: the epochs the author picked by eye from sample grids, per noise size (checkpoint file names)
+CGAN_PICKED_EPOCH = {10: 27, 25: 30, 50: 24, 100: 36, 200: 51}
+CGAN_EPOCHS = 61
+CGAN_PROBES = 10_000

@@ -28,6 +28,7 @@ from .store import Job, ResultStore, WeightCache, store_for
 #: name -> module that defines ``STUDY``; in the order the book presents them.
 STUDY_MODULES = {
     "lstm": "ic.lstm.study",
+    "cgan": "ic.cgan.study",
 }
 
 

@@ -46,6 +46,7 @@ class Job:
     cost_s: float = 60.0
     label: str = ""
     group: str = ""     # jobs sharing a group (a model and the jobs that use it) run in the same shard
+    deps: tuple = ()    # jobs whose results this job needs (run first); not part of the key
 
     @property
     def identity(self) -> dict:
@@ -172,36 +173,53 @@ class ResultStore:
 
 
 def store_for(profile: str) -> ResultStore:
-    """The store a profile reads and writes: paper → committed ``results/``; smoke → untracked cache."""
-    if profile not in PROFILES:
-        raise ValueError(f"Unknown profile {profile!r}: use one of {', '.join(PROFILES)}.")
-    if profile == "paper":
-        return ResultStore(paths.results_root())
-    return ResultStore(paths.cache_root() / "results-smoke")
+    """The store a profile reads and writes: ``smoke`` → the untracked cache; every other profile (``paper``,
+    a study's own such as ``cpu``) → the committed ``results/``."""
+    if not profile or not isinstance(profile, str):
+        raise ValueError(f"Unknown profile {profile!r}: use smoke, paper or a study's own profile.")
+    if profile == "smoke":
+        return ResultStore(paths.cache_root() / "results-smoke")
+    return ResultStore(paths.results_root())
 
 
 class WeightCache:
-    """Trained weights, keyed like results, in the untracked cache (``<cache>/weights/<study>/<key>.pt``)."""
+    """Trained weights, keyed like results, in the untracked cache (``<cache>/weights/<study>/<key>.pt``).
+
+    A job may keep several tagged checkpoints (``<key>.<tag>.pt``, e.g. the full training state beside the
+    generator). ``save`` returns the SHA-256 of the bytes written, which a model job records in its result so
+    that weights rebuilt elsewhere can be checked against it."""
 
     def __init__(self, root: Path | None = None):
         self.root = Path(root) if root is not None else paths.cache_root() / "weights"
 
-    def path(self, job: Job) -> Path:
-        return self.root / job.study / f"{job.key}.pt"
+    def path(self, job: Job, tag: str | None = None) -> Path:
+        return self.root / job.study / (f"{job.key}.pt" if tag is None else f"{job.key}.{tag}.pt")
 
-    def has(self, job: Job) -> bool:
-        return self.path(job).is_file()
+    def has(self, job: Job, tag: str | None = None) -> bool:
+        return self.path(job, tag).is_file()
 
-    def save(self, job: Job, state: Any) -> None:
+    def save(self, job: Job, state: Any, tag: str | None = None) -> str:
         import io
 
         import torch
 
         buf = io.BytesIO()
         torch.save(state, buf)
-        atomic_write_bytes(self.path(job), buf.getvalue())
+        data = buf.getvalue()
+        atomic_write_bytes(self.path(job, tag), data)
+        return hashlib.sha256(data).hexdigest()
 
-    def load(self, job: Job) -> Any:
+    def sha256(self, job: Job, tag: str | None = None) -> str:
+        h = hashlib.sha256()
+        with open(self.path(job, tag), "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()
+
+    def load(self, job: Job, tag: str | None = None) -> Any:
         import torch
 
-        return torch.load(self.path(job), map_location="cpu", weights_only=False)
+        return torch.load(self.path(job, tag), map_location="cpu", weights_only=False)
+
+    def delete(self, job: Job, tag: str | None = None) -> None:
+        self.path(job, tag).unlink(missing_ok=True)

@@ -100,8 +100,9 @@ def test_store_for_profiles(monkeypatch, tmp_path):
     monkeypatch.setenv("IC_CACHE_DIR", str(tmp_path / "cache"))
     assert store_for("paper").root == tmp_path / "res"
     assert store_for("smoke").root == tmp_path / "cache" / "results-smoke"
+    assert store_for("cpu").root == tmp_path / "res"       # a study's own profile is committed like paper
     with pytest.raises(ValueError, match="Unknown profile"):
-        store_for("full")
+        store_for("")
 
 
 # --------------------------------------------------------------------------- runner with a toy study

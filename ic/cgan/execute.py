@@ -1,0 +1,158 @@
+"""How each job kind of the cGAN study is computed (:mod:`ic.cgan.jobs` defines them)."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+import logging
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..data.mnist import load_mnist
+from ..data.probes import mnist_probes
+from ..seeding import seed_everything
+from ..store import Job
+from ..train import FitConfig, fit
+from .classifier import SmallCNN, predict
+from .inversion import GanICConfig, invert_gan
+from .jobs import VERSIONS
+from .models import Generator
+from .selection import class_samples, real_diversity, score_generator, should_stop
+from .training import GANConfig, GANState, train_epoch
+
+log = logging.getLogger("ic.cgan")
+
+
+@functools.lru_cache(maxsize=1)
+def _train_set() -> tuple[torch.Tensor, torch.Tensor]:
+    return load_mnist("train", dtype="float")
+
+
+def _train_judge(job: Job, ctx) -> dict:
+    c = job.config
+    x, y = _train_set()
+    seed_everything(job.seed)
+    model = SmallCNN()
+    n_val = c["val_last"]
+    cfg = FitConfig(epochs=c["epochs"], batch_size=c["batch_size"], lr=c["lr"], val_fraction=n_val / len(y),
+                    max_steps=c["max_steps"])
+
+    def loss_fn(m, batch):
+        xb, yb = batch
+        return F.cross_entropy(m(xb), yb)
+
+    hist = fit(model, (x, y), loss_fn, cfg, seed=job.seed, device=ctx.device)
+    model.cpu()
+    sha = ctx.weights_cache.save(job, {"state_dict": model.state_dict()})
+    xt, yt = load_mnist("test", dtype="float")
+    pred = predict(model, xt)
+    return {"fit": hist.to_dict(), "test_accuracy": float((pred == yt).float().mean()), "n_test": int(len(yt)),
+            "weights_sha256": sha}
+
+
+def load_judge(job: Job, ctx) -> SmallCNN:
+    state = ctx.weights(job)
+    model = SmallCNN()
+    model.load_state_dict(state["state_dict"])
+    return model.eval()
+
+
+def _png_grid(images: torch.Tensor, rows: int) -> str:
+    """Base64 PNG of images (N, 28, 28) in [0, 1], ``rows`` rows (one per class)."""
+    from PIL import Image
+
+    arr = (images.clamp(0, 1).numpy() * 255).round().astype(np.uint8)
+    cols = len(arr) // rows
+    grid = arr.reshape(rows, cols, 28, 28).transpose(0, 2, 1, 3).reshape(rows * 28, cols * 28)
+    buf = io.BytesIO()
+    Image.fromarray(grid).save(buf, format="PNG", optimize=True)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _epoch_record(job: Job, ctx, prev: Job | None) -> list[dict]:
+    """Records of the epochs before ``job`` (in order), each required first."""
+    chain = []
+    while prev is not None:
+        chain.append(prev)
+        prev = next((d for d in prev.deps if d.kind == "gan_epoch"), None)
+    return [ctx.require(j)["result"] for j in reversed(chain)]
+
+
+def _load_state(prev: Job, ctx, cfg: GANConfig) -> GANState:
+    """The full training state after ``prev``; rebuilt by re-running that epoch (and, recursively, the ones
+    before it) when the cache lost it, and checked against the generator SHA-256 its result recorded."""
+    if not ctx.weights_cache.has(prev, "state"):
+        log.warning("training state of %s not in the cache: rebuilding it", prev.describe())
+        _gan_epoch(prev, ctx, rebuild=True)
+    return GANState.from_dict(ctx.weights_cache.load(prev, "state"), cfg)
+
+
+def _gan_epoch(job: Job, ctx, rebuild: bool = False) -> dict:
+    c = job.config
+    cfg = GANConfig(**c["gan"])
+    judge_job_ = next(d for d in job.deps if d.kind == "train_judge")
+    prev = next((d for d in job.deps if d.kind == "gan_epoch"), None)
+    history = _epoch_record(job, ctx, prev)
+    stop = c["stop"]
+    trained = [r for r in history if r.get("trained", True)]
+    if len(trained) < len(history) or (history and should_stop(trained, cap=10**9, **stop)):
+        return {"trained": False, "epoch": c["epoch"], "stopped_after_epoch": len(trained) - 1}
+    if prev is None:
+        state = GANState.fresh(cfg, job.seed)
+    else:
+        state = _load_state(prev, ctx, cfg)
+    if state.epoch != c["epoch"]:
+        raise RuntimeError(f"{job.describe()}: the resumed state has {state.epoch} epochs, expected {c['epoch']}")
+    x, y = _train_set()
+    losses = train_epoch(state, x, y, cfg, device=ctx.device)
+    G = state.G
+    g_sha = ctx.weights_cache.save(job, {"G": G.state_dict(), "nz": cfg.nz, "epoch": c["epoch"]})
+    if rebuild:
+        record = ctx.store.load(job)
+        stored = record["result"]["generator_sha256"]
+        if stored != g_sha:
+            raise RuntimeError(
+                f"{job.describe()}: the rebuilt generator differs from the one the committed result was computed "
+                f"with (SHA-256 {g_sha[:12]}… vs {stored[:12]}…). Rebuilding is exact only with the original's "
+                f"torch thread count ({record['environment'].get('torch_threads')}; here "
+                f"{torch.get_num_threads()}: use --threads) on the same kind of CPU. Otherwise delete "
+                f"{ctx.store.path(job)} and the later epochs' results to retrain, or train on the original machine.")
+    ctx.weights_cache.save(job, state.to_dict(), tag="state")
+    if prev is not None:
+        ctx.weights_cache.delete(prev, "state")       # only the latest full state is kept (≈ 420 MB each)
+    if rebuild:
+        return {}
+    # model selection score and the inverse-classification curve point of this epoch
+    judge = load_judge(judge_job_, ctx)
+    sel = c["select"]
+    real_div = real_diversity(x, y, sel["per_class"], sel["seed"])
+    G.eval()
+    scores = score_generator(G, judge, real_div, sel["per_class"], sel["seed"], cfg.precision)
+    cv = c["curve"]
+    probes, labels, _ = mnist_probes(cv["probes"])
+    ic_cfg = GanICConfig(alpha=cv["alpha"], late_k=cv["late_k"], iterations=cv["iterations"], bn=cv["bn"],
+                         precision=cfg.precision)
+    res = invert_gan(G, probes.to(ctx.device), ic_cfg, seed=cv["seed"])
+    pred = res.predictions.cpu()
+    grid = class_samples(G, 6, sel["seed"] + 1, cfg.precision)
+    return {"trained": True, "epoch": c["epoch"], **losses, **scores,
+            "curve_ic_accuracy": float((pred == labels).float().mean()), "curve_n": int(len(labels)),
+            "curve_final_loss_mean": float(res.final_loss.mean()),
+            "sample_grid_png": _png_grid(grid, 10), "generator_sha256": g_sha}
+
+
+HANDLERS = {"train_judge": _train_judge, "gan_epoch": _gan_epoch}
+assert set(HANDLERS) == set(VERSIONS)
+
+
+def load_generator(job: Job, ctx) -> Generator:
+    """The generator saved by a ``gan_epoch`` job (rebuilt by retraining when the cache lost it)."""
+    if not ctx.weights_cache.has(job):
+        _gan_epoch(job, ctx, rebuild=True)
+    state = ctx.weights_cache.load(job)
+    G = Generator(state["nz"])
+    G.load_state_dict(state["G"])
+    return G.eval()

@@ -1,0 +1,57 @@
+"""Profiles of the cGAN study: every setting that differs between the smoke run, this CPU and the source.
+
+* ``smoke`` — seconds: a few batches, a handful of probes; checks the whole pipeline.
+* ``cpu``   — what a 2-core CPU affords (about 40 CPU-hours): the source's GAN training exactly (SGD 0.01, batch
+  128, label noise 0.2) with bf16 autocast, each noise size trained until the model-selection score stalls
+  (at most 30 epochs; the source trained 61 and picked epochs 24–51 by eye), inverse classification on the
+  book's 1 000 MNIST probes with 3 repeats per setting.
+* ``paper`` — the source's protocol: 61 epochs per noise size in fp32, the whole test set (10 000 probes),
+  5 repeats per setting. GPU work; checked at smoke scale in the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    noise_sizes: tuple = (25, 10, 50, 100, 200)     # training order: nz 25 serves Tables 2 and 3
+    precision: str = "bf16"
+    max_batches: int | None = None        # batches per GAN epoch (smoke only)
+    max_epochs: int = 30                  # the cap: epoch jobs in the plan
+    # stopping rule (ic.cgan.selection.should_stop), fixed before any inverse-classification result was seen
+    min_epochs: int = 10
+    patience: int = 6
+    min_gain: float = 0.005
+    select_per_class: int = 100           # samples per class for the conditioning score
+    select_seed: int = 7
+    judge_epochs: int = 4
+    judge_max_steps: int | None = None
+    # the per-epoch inverse-classification curve: the first n / 10 probes of each digit of the probe set
+    curve_probes: int = 200
+    curve_iterations: int = 200
+    # the experiments
+    probes: int = 1000                    # None: the whole test set
+    repeats: int = 3
+    iterations: int = 200
+    gan_seed: int = 0
+
+
+PROFILES = {
+    "smoke": Profile(name="smoke", noise_sizes=(25, 10), precision="fp32", max_batches=3, max_epochs=2,
+                     min_epochs=1, patience=1, select_per_class=8, judge_epochs=1, judge_max_steps=30,
+                     curve_probes=20, curve_iterations=10, probes=40, repeats=2, iterations=10),
+    "cpu": Profile(name="cpu"),
+    "paper": Profile(name="paper", precision="fp32", max_epochs=61, min_epochs=61, patience=61, probes=None,
+                     repeats=5),
+}
+
+
+def get_profile(profile: str | Profile) -> Profile:
+    if isinstance(profile, Profile):
+        return profile
+    if profile not in PROFILES:
+        raise ValueError(f"Unknown profile {profile!r} for the cGAN study: use one of {', '.join(PROFILES)}.")
+    return PROFILES[profile]
