@@ -17,10 +17,10 @@ from ..seeding import seed_everything
 from ..store import Job
 from ..train import FitConfig, fit
 from .classifier import SmallCNN, predict
-from .inversion import GanICConfig, invert_gan
+from .inversion import GanICConfig, frozen, invert_gan
 from .jobs import VERSIONS
 from .models import Generator
-from .selection import class_samples, real_diversity, score_generator, should_stop
+from .selection import MIN_DIVERSITY, class_samples, real_diversity, score_generator, select_epoch, should_stop
 from .training import GANConfig, GANState, train_epoch
 
 log = logging.getLogger("ic.cgan")
@@ -144,7 +144,92 @@ def _gan_epoch(job: Job, ctx, rebuild: bool = False) -> dict:
             "sample_grid_png": _png_grid(grid, 10), "generator_sha256": g_sha}
 
 
-HANDLERS = {"train_judge": _train_judge, "gan_epoch": _gan_epoch}
+def _training_records(job: Job, ctx) -> list[tuple[Job, dict]]:
+    """(epoch job, result) of the GAN a job uses, in epoch order (its deps), each computed first if missing."""
+    epochs = [d for d in job.deps if d.kind == "gan_epoch"]
+    return [(e, ctx.require(e)["result"]) for e in epochs]
+
+
+def selected_generator(job: Job, ctx) -> tuple[Job, dict, Generator]:
+    """The selected checkpoint of the GAN named by ``job``'s deps: (epoch job, its result, generator)."""
+    trained = [(e, r) for e, r in _training_records(job, ctx) if r.get("trained", True)]
+    best = select_epoch([r for _, r in trained])
+    if best is None:
+        raise RuntimeError(f"{job.describe()}: no epoch of this GAN passes the diversity check "
+                           f"(diversity >= {MIN_DIVERSITY}); nothing to invert. See the training records.")
+    epoch_job_ = next(e for e, r in trained if r is best)
+    return epoch_job_, best, load_generator(epoch_job_, ctx)
+
+
+def _probes(n: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+    if n is None:
+        x, y = load_mnist("test", dtype="float")
+        return x, y
+    x, y, _ = mnist_probes(n)
+    return x, y
+
+
+def _ic_config(c: dict) -> GanICConfig:
+    return GanICConfig(alpha=c["alpha"], late_k=c["late_k"], iterations=c["iterations"], optimizer=c["optimizer"],
+                       bn=c["bn"], precision=c["precision"])
+
+
+def _inverse_classify(job: Job, ctx) -> dict:
+    c = job.config
+    epoch_job_, sel, G = selected_generator(job, ctx)
+    x, y = _probes(c["probes"])
+    res = invert_gan(G.to(ctx.device), x.to(ctx.device), _ic_config(c), seed=job.seed, chunk=1000)
+    pred = res.predictions.cpu()
+    vec = res.inputs["class"]
+    return {"accuracy": float((pred == y).float().mean()), "n_probes": int(len(y)),
+            "selected_epoch": int(sel["epoch"]), "generator_sha256": sel["generator_sha256"],
+            "predictions": pred.tolist(), "labels": y.tolist(),
+            "max_entry_mean": float(vec.max(dim=1).values.mean()),
+            "final_loss_mean": float(res.final_loss.mean()),
+            "loss_curve_mean": [float(f"{v:.6g}") for v in res.loss_history.mean(dim=1).tolist()]}
+
+
+def _baseline(job: Job, ctx) -> dict:
+    c = job.config
+    x, y = _probes(c["probes"])
+    if c["method"] == "nearest_neighbour":
+        xt, yt = _train_set()
+        flat = xt.flatten(1)
+        sq = (flat * flat).sum(dim=1)
+        pred = []
+        for i in range(0, len(x), 500):         # chunks of probes bound the distance matrix (500 × 60 000)
+            q = x[i:i + 500].flatten(1)
+            d = sq.unsqueeze(0) - 2 * q @ flat.T
+            pred.append(yt[d.argmin(dim=1)])
+        pred = torch.cat(pred)
+    elif c["method"] == "small_cnn":
+        pred = predict(load_judge(job.deps[0], ctx), x)
+    else:
+        raise ValueError(f"Unknown baseline {c['method']!r}")
+    return {"accuracy": float((pred == y).float().mean()), "n_probes": int(len(y)), "predictions": pred.tolist(),
+            "labels": y.tolist()}
+
+
+def _reconstruct(job: Job, ctx) -> dict:
+    c = job.config
+    epoch_job_, sel, G = selected_generator(job, ctx)
+    x, y = _probes(None)
+    x, y = x[:c["n_probes"]], y[:c["n_probes"]]          # the first test images, as the source's figure
+    res = invert_gan(G.to(ctx.device), x.to(ctx.device), _ic_config(c), seed=job.seed, record_grad_norms=True)
+    with torch.no_grad():
+        from .inversion import gan_generator
+
+        recon = gan_generator(frozen(G, c["precision"]), _ic_config(c))(
+            {k: v.to(ctx.device) for k, v in res.inputs.items()}).cpu()
+    return {"selected_epoch": int(sel["epoch"]), "labels": y.tolist(), "predictions": res.predictions.tolist(),
+            "class_vectors": [[round(float(v), 4) for v in row] for row in res.inputs["class"]],
+            "probe_png": _png_grid(x, 1), "reconstruction_png": _png_grid(recon, 1),
+            "loss_history": [[float(f"{v:.5g}") for v in row] for row in res.loss_history.T.tolist()],
+            "grad_norms": {k: [float(f"{v:.5g}") for v in vals] for k, vals in res.extras["grad_norms"].items()}}
+
+
+HANDLERS = {"train_judge": _train_judge, "gan_epoch": _gan_epoch, "ic": _inverse_classify, "baseline": _baseline,
+            "reconstruct": _reconstruct}
 assert set(HANDLERS) == set(VERSIONS)
 
 

@@ -5,6 +5,12 @@
   training state; its result holds the losses, the model-selection scores, the inverse-classification accuracy
   on the curve probes, a sample grid and the SHA-256 of the generator checkpoint. Once the stopping rule has
   fired, a later epoch's job records that it was not trained.
+* ``ic``          — one repeat (noise-initialisation seed) of inverse classification of the probes with the
+  *selected* checkpoint of one GAN; the selection is a fixed function of the training jobs (its deps), so the
+  key pins the generator. Per-probe predictions are stored for paired comparisons between settings.
+* ``baseline``    — a classifier the source names but never ran, on the same probes: the nearest neighbour in
+  pixel space over the 60 000 training images, and the small CNN (the judge).
+* ``reconstruct`` — reconstructions, final class vectors and per-iteration gradient norms of a few probes.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from .profiles import Profile
 from .training import GANConfig
 
 STUDY = "cgan"
-VERSIONS = {"train_judge": 1, "gan_epoch": 1}
+VERSIONS = {"train_judge": 1, "gan_epoch": 1, "ic": 1, "baseline": 1, "reconstruct": 1}
 
 #: measured on a 2-core Xeon with AMX at one thread: a D+G step of batch 128 takes 1.6 s in bf16, 3.2 s in fp32;
 #: inverse classification 440 probe-iterations/s in bf16, 230 in fp32
@@ -25,7 +31,7 @@ PROBE_IT_PER_S = {"bf16": 440.0, "fp32": 230.0}
 
 
 def gan_config(p: Profile, nz: int) -> GANConfig:
-    return GANConfig(nz=nz, precision=p.precision, max_batches=p.max_batches)
+    return GANConfig(nz=nz, precision=p.precision, batch_size=p.batch_size, max_batches=p.max_batches)
 
 
 def judge_job(p: Profile) -> Job:
@@ -47,10 +53,48 @@ def epoch_job(p: Profile, nz: int, epoch: int) -> Job:
                         "bn": "ghost4", "seed": 0}}
     deps = (judge,) if epoch == 0 else (judge, epoch_job(p, nz, epoch - 1))
     batches = p.max_batches or 469
-    cost = batches * STEP_S[p.precision] + p.curve_probes * p.curve_iterations / PROBE_IT_PER_S[p.precision] + 15
+    cost = batches * STEP_S[p.precision] * p.batch_size / 128 + p.curve_probes * p.curve_iterations / PROBE_IT_PER_S[p.precision] + 15
     return Job(STUDY, "gan_epoch", config, seed=p.gan_seed, version=VERSIONS["gan_epoch"], cost_s=cost,
                label=f"GAN nz={nz} epoch {epoch}", group=f"gan-nz{nz}", deps=deps)
 
 
 def training_jobs(p: Profile, nz: int) -> list[Job]:
     return [epoch_job(p, nz, e) for e in range(p.max_epochs)]
+
+
+def _generator_ref(p: Profile, nz: int) -> dict:
+    """What identifies the selected generator of noise size ``nz``: its training chain (the first epoch's key
+    holds the GAN's configuration, stopping and selection rules) and the cap."""
+    return {"nz": nz, "training": epoch_job(p, nz, 0).key, "max_epochs": p.max_epochs, "checkpoint": "selected"}
+
+
+def ic_job(p: Profile, nz: int, *, alpha: float = 1.0, late_k: int = -1, repeat: int = 0, bn: str = "ghost4",
+           optimizer: str = "source_adam", precision: str | None = None) -> Job:
+    precision = precision or p.precision
+    config = {"generator": _generator_ref(p, nz), "alpha": float(alpha), "late_k": int(late_k), "bn": bn,
+              "optimizer": optimizer, "precision": precision, "probes": p.probes, "iterations": p.iterations}
+    n = p.probes or 10_000
+    cost = n * p.iterations / PROBE_IT_PER_S[precision] + 10
+    extra = "" if (bn, optimizer, precision) == ("ghost4", "source_adam", p.precision) else f" {bn} {optimizer} {precision}"
+    return Job(STUDY, "ic", config, seed=repeat, version=VERSIONS["ic"], cost_s=cost,
+               label=f"IC nz={nz} α={alpha:g} after {late_k}{extra} #{repeat}", group=f"gan-nz{nz}",
+               deps=tuple(training_jobs(p, nz)))
+
+
+BASELINES = ("nearest_neighbour", "small_cnn")
+
+
+def baseline_job(p: Profile, method: str) -> Job:
+    if method not in BASELINES:
+        raise ValueError(f"Unknown baseline {method!r}: use one of {', '.join(BASELINES)}.")
+    config = {"method": method, "probes": p.probes}
+    deps = (judge_job(p),) if method == "small_cnn" else ()
+    return Job(STUDY, "baseline", config, seed=0, version=VERSIONS["baseline"], cost_s=30, label=f"baseline {method}",
+               deps=deps)
+
+
+def reconstruct_job(p: Profile, nz: int, n_probes: int = 12) -> Job:
+    config = {"generator": _generator_ref(p, nz), "alpha": 1.0, "late_k": -1, "bn": "ghost4",
+              "optimizer": "source_adam", "precision": p.precision, "n_probes": n_probes, "iterations": p.iterations}
+    return Job(STUDY, "reconstruct", config, seed=0, version=VERSIONS["reconstruct"], cost_s=30,
+               label=f"reconstructions nz={nz}", group=f"gan-nz{nz}", deps=tuple(training_jobs(p, nz)))

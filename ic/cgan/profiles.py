@@ -19,6 +19,7 @@ class Profile:
     name: str
     noise_sizes: tuple = (25, 10, 50, 100, 200)     # training order: nz 25 serves Tables 2 and 3
     precision: str = "bf16"
+    batch_size: int = 128
     max_batches: int | None = None        # batches per GAN epoch (smoke only)
     max_epochs: int = 30                  # the cap: epoch jobs in the plan
     # stopping rule (ic.cgan.selection.should_stop), fixed before any inverse-classification result was seen
@@ -37,12 +38,20 @@ class Profile:
     repeats: int = 3
     iterations: int = 200
     gan_seed: int = 0
+    update_rates: tuple = (1.0, 0.5, 0.1, 2.0)            # Table 2 (nz 25)
+    late_ks: tuple = (1, 2, 5, 10, 25, 50, 100)          # Table 3 (nz 25, α 1)
+    main_nz: int = 25                                     # the noise size of Tables 2 and 3
+    # ablations on the main setting (nz 25, α 1, no late update): the fp32 check of bf16 (one repeat), BatchNorm
+    # with running statistics, torch's Adam; and the late update at α 0.5 (the source does not say which α)
+    ablation_repeats: int = 3
+    late_k_alpha_half: tuple = (10,)
 
 
 PROFILES = {
-    "smoke": Profile(name="smoke", noise_sizes=(25, 10), precision="fp32", max_batches=3, max_epochs=2,
+    "smoke": Profile(name="smoke", noise_sizes=(25, 10), precision="fp32", batch_size=32, max_batches=3, max_epochs=2,
                      min_epochs=1, patience=1, select_per_class=8, judge_epochs=1, judge_max_steps=30,
-                     curve_probes=20, curve_iterations=10, probes=40, repeats=2, iterations=10),
+                     curve_probes=20, curve_iterations=10, probes=40, repeats=2, iterations=10,
+                     update_rates=(1.0, 0.5), late_ks=(2,), ablation_repeats=1),
     "cpu": Profile(name="cpu"),
     "paper": Profile(name="paper", precision="fp32", max_epochs=61, min_epochs=61, patience=61, probes=None,
                      repeats=5),

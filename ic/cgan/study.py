@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..store import Job
 from .execute import HANDLERS
 from .jobs import STUDY as NAME
-from .jobs import judge_job, training_jobs
+from .jobs import BASELINES, baseline_job, ic_job, judge_job, reconstruct_job, training_jobs
 from .profiles import get_profile
 
 
@@ -18,10 +18,26 @@ class CGANStudy:
     title = "Inverse classification with a conditional GAN (MNIST)"
 
     def parts(self, profile: str) -> dict[str, list[Job]]:
+        """In the order they run: the judge and the baselines (minutes); the main GAN's training and every
+        experiment on it (Tables 2 and 3, the ablations, the reconstructions); then the other noise sizes'
+        trainings with their Table 1 runs. Each part's jobs are repeat-major, so that a partial run has the same
+        number of repeats for every setting."""
         p = get_profile(profile)
-        parts = {"judge": [judge_job(p)]}
+        reps, main = range(p.repeats), p.main_nz
+        parts = {"judge": [judge_job(p)], "baselines": [baseline_job(p, m) for m in BASELINES],
+                 f"training nz={main}": training_jobs(p, main)}
+        parts["update rate"] = [ic_job(p, main, alpha=a, repeat=r) for r in reps for a in p.update_rates]
+        parts["late update"] = [ic_job(p, main, late_k=k, repeat=r) for r in reps for k in p.late_ks]
+        ab = range(p.ablation_repeats)
+        parts["ablations"] = ([ic_job(p, main, precision="fp32")] +
+                              [ic_job(p, main, bn="eval", repeat=r) for r in ab] +
+                              [ic_job(p, main, optimizer="adam", repeat=r) for r in ab] +
+                              [ic_job(p, main, alpha=0.5, late_k=k, repeat=r) for r in ab for k in p.late_k_alpha_half])
+        parts["reconstructions"] = [reconstruct_job(p, main)]
         for nz in p.noise_sizes:
-            parts[f"training nz={nz}"] = training_jobs(p, nz)
+            if nz != main:
+                parts[f"training nz={nz}"] = training_jobs(p, nz)
+        parts["noise size"] = [ic_job(p, nz, repeat=r) for r in reps for nz in p.noise_sizes]
         return parts
 
     def plan(self, profile: str) -> list[Job]:

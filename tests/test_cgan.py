@@ -1,0 +1,177 @@
+"""The cGAN study: shapes, ghost BatchNorm = the source's loop over batches of 4, frozen weights, the engine's
+rate / late-update options, resumable training, the model-selection rule, and the whole plan at smoke scale."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ic.cgan.inversion import GanICConfig, frozen, gan_generator, gan_groups, invert_gan
+from ic.cgan.models import Discriminator, Generator, ghost_batch_norm
+from ic.cgan.selection import select_epoch, should_stop
+from ic.cgan.training import GANConfig, GANState, train_epoch
+
+
+@pytest.fixture(scope="module")
+def gen() -> Generator:
+    torch.manual_seed(0)
+    G = Generator(10)
+    with torch.no_grad():              # non-trivial BatchNorm affine parameters and running statistics
+        for bn in (G.bn1, G.bn2):
+            bn.weight.uniform_(0.5, 1.5)
+            bn.bias.normal_()
+            bn.running_mean.normal_()
+            bn.running_var.uniform_(0.5, 2.0)
+    return G
+
+
+def test_shapes(gen):
+    z, c = torch.randn(6, 10), F.one_hot(torch.arange(6) % 10, 10).float()
+    x = gen(z, c)
+    x = x.detach()
+    assert x.shape == (6, 28, 28) and 0 <= float(x.min()) and float(x.max()) <= 1
+    assert Discriminator()(x, c).shape == (6,)
+    n_params = sum(p.numel() for p in gen.parameters())
+    assert n_params == 10 * 1000 + 1000 + (10 + 1000) * 64 * 28 * 28 + 64 * 28 * 28 + 2 * 64 + 64 * 32 * 25 + 32 \
+        + 2 * 32 + 32 * 25 + 1
+
+
+def test_ghost_batch_norm_equals_loop_over_batches_of_4(gen):
+    """One tensor of 12 probes with statistics per group of 4 = the source's train-mode generator called on
+    three batches of 4, and the running statistics are not touched."""
+    z, c = torch.randn(12, 10), torch.rand(12, 10)
+    before = gen.bn1.running_mean.clone()
+    ghost = gen(z, c, bn_group=4)
+    assert torch.equal(gen.bn1.running_mean, before)
+    ref_model = Generator(10)
+    ref_model.load_state_dict(gen.state_dict())
+    ref_model.train()
+    loop = torch.cat([ref_model(z[i:i + 4], c[i:i + 4]) for i in range(0, 12, 4)])
+    torch.testing.assert_close(ghost, loop, atol=1e-5, rtol=1e-5)
+    # and it is not the same as one batch of 12 (the groups matter)
+    assert (ghost - ref_model(z, c)).abs().max() > 1e-3
+    with pytest.raises(ValueError, match="multiple"):
+        ghost_batch_norm(torch.randn(6, 64, 28, 28), gen.bn1, 4)
+
+
+def test_frozen_generator_keeps_weights_and_statistics(gen):
+    state = {k: v.clone() for k, v in gen.state_dict().items()}
+    probes = gen(torch.randn(8, 10), F.one_hot(torch.arange(8), 10).float(), bn_group=4).detach()
+    invert_gan(gen, probes, GanICConfig(iterations=3, precision="fp32"), seed=0)
+    for k, v in gen.state_dict().items():
+        assert torch.equal(v, state[k]), k
+    fr = frozen(gen, "bf16")
+    assert not any(p.requires_grad for p in fr.parameters())
+    assert fr.fc.weight.dtype == torch.bfloat16 and fr.bn1.weight.dtype == torch.float32
+    assert gen.fc.weight.dtype == torch.float32          # the original is untouched
+
+
+def _noise_trajectory(G, probes, cfg):
+    """The noise after each iteration count 1..iterations (one invert call per count, same seed)."""
+    return [invert_gan(G, probes, dataclasses.replace(cfg, iterations=i), seed=3).inputs["noise"]
+            for i in range(1, cfg.iterations + 1)]
+
+
+def test_late_update_freezes_noise_for_k_plus_1_iterations(gen):
+    probes = torch.rand(4, 28, 28)
+    init = torch.randn(4, 10, generator=torch.Generator().manual_seed(3))
+    traj = _noise_trajectory(gen, probes, GanICConfig(iterations=4, late_k=1, precision="fp32"))
+    # iterations 0 and 1 (i <= k) leave the noise at its start; iteration 2 moves it
+    torch.testing.assert_close(traj[0], init)
+    torch.testing.assert_close(traj[1], init)
+    assert (traj[2] - init).abs().max() > 1e-3
+
+
+def test_update_rate_scales_the_noise_step(gen):
+    """The source's Adam without bias correction: the first step is lr · sign(g), so α scales it exactly."""
+    probes = torch.rand(4, 28, 28)
+    init = torch.randn(4, 10, generator=torch.Generator().manual_seed(3))
+    steps = {}
+    for alpha in (1.0, 0.1):
+        out = invert_gan(gen, probes, GanICConfig(iterations=1, alpha=alpha, precision="fp32"), seed=3)
+        steps[alpha] = (out.inputs["noise"] - init).abs()
+    # m = (1 − β1) g, v = (1 − β2) g²: the step is lr (1 − β1) / √(1 − β2) · sign(g) = 0.05 · sign(g)
+    torch.testing.assert_close(steps[1.0], torch.full_like(steps[1.0], 0.05), rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(steps[0.1], 0.1 * steps[1.0], rtol=1e-4, atol=1e-6)
+
+
+def test_groups_start_as_the_source():
+    groups = gan_groups(25, GanICConfig(alpha=0.5, late_k=10))
+    cls, noise = groups
+    assert torch.allclose(cls.init(3, None), torch.full((3, 10), 0.1))
+    assert noise.lr_factor == 0.5 and noise.start_iter == 11 and noise.project is None
+    assert noise.init(2, torch.Generator().manual_seed(0)).shape == (2, 25)
+
+
+def test_eval_mode_differs_from_ghost(gen):
+    z, c = torch.randn(8, 10), torch.rand(8, 10)
+    ghost = gan_generator(frozen(gen), GanICConfig(bn="ghost4", precision="fp32"))({"noise": z, "class": c})
+    ev = gan_generator(frozen(gen), GanICConfig(bn="eval", precision="fp32"))({"noise": z, "class": c})
+    assert (ghost - ev).abs().max() > 1e-3
+    with pytest.raises(ValueError, match="BatchNorm mode"):
+        GanICConfig(bn="train")
+
+
+def test_training_resumes_exactly():
+    """Two epochs in one go = one epoch, a save/restore of the full state, then the second epoch."""
+    cfg = GANConfig(nz=10, batch_size=8, max_batches=2, precision="fp32")
+    x, y = torch.rand(16, 28, 28), torch.arange(16) % 10
+    a = GANState.fresh(cfg, seed=5)
+    train_epoch(a, x, y, cfg)
+    train_epoch(a, x, y, cfg)
+    b = GANState.fresh(cfg, seed=5)
+    train_epoch(b, x, y, cfg)
+    saved = b.to_dict()
+    torch.manual_seed(123)                               # disturb the global generator in between
+    c = GANState.from_dict(saved, cfg)
+    losses = train_epoch(c, x, y, cfg)
+    assert c.epoch == 2 and losses["steps"] == 2
+    for k, v in a.G.state_dict().items():
+        assert torch.equal(v, c.G.state_dict()[k]), k
+    fresh = GANState.fresh(cfg, seed=5)
+    assert any(not torch.equal(v, fresh.G.state_dict()[k]) for k, v in c.G.state_dict().items())
+
+
+def test_selection_rule():
+    recs = [{"epoch": 0, "conditioning_score": 0.5, "eligible": True},
+            {"epoch": 1, "conditioning_score": 0.9, "eligible": False},      # collapsed: not eligible
+            {"epoch": 2, "conditioning_score": 0.7, "eligible": True},
+            {"epoch": 3, "conditioning_score": 0.7, "eligible": True}]       # tie: the earliest wins
+    assert select_epoch(recs)["epoch"] == 2
+    assert select_epoch([{"epoch": 0, "conditioning_score": 1.0, "eligible": False}]) is None
+    rule = dict(min_epochs=3, patience=2, min_gain=0.05, cap=10)
+    assert not should_stop(recs[:2], **rule)                                 # before min_epochs
+    assert not should_stop(recs, **rule)                                     # best at epoch 2, 1 epoch ago
+    stalled = recs + [{"epoch": 4, "conditioning_score": 0.74, "eligible": True}]   # +0.04 < min_gain
+    assert should_stop(stalled, **rule)
+    rising = recs + [{"epoch": 4, "conditioning_score": 0.8, "eligible": True}]
+    assert not should_stop(rising, **rule)
+    assert should_stop(recs, min_epochs=1, patience=99, min_gain=0.0, cap=4)  # the cap
+
+
+def test_paper_profile_at_smoke_scale(mirror_dir, tmp_path, monkeypatch):
+    """Every job kind of the paper profile's plan (fp32, no early stop, …) runs end to end at tiny sizes."""
+    from ic.cgan.profiles import get_profile
+    from ic.cgan.study import STUDY
+    from ic.runner import Context
+    from ic.store import ResultStore, WeightCache
+
+    monkeypatch.setenv("IC_DATA_DIR", str(mirror_dir))
+    p = dataclasses.replace(get_profile("paper"), noise_sizes=(25,), batch_size=16, max_batches=2, max_epochs=2,
+                            min_epochs=2, patience=2, select_per_class=4, judge_epochs=1, judge_max_steps=3,
+                            curve_probes=20, curve_iterations=2, probes=20, repeats=1, iterations=2,
+                            update_rates=(1.0, 0.5), late_ks=(2,), ablation_repeats=1)
+    ctx = Context(study=STUDY, store=ResultStore(tmp_path / "res"), weights_cache=WeightCache(tmp_path / "w"),
+                  device=torch.device("cpu"))
+    jobs = STUDY.plan(p)
+    kinds = {j.kind for j in jobs}
+    assert kinds == {"train_judge", "baseline", "gan_epoch", "ic", "reconstruct"}
+    for j in jobs:
+        ctx.require(j)
+    ic = [ctx.store.load(j)["result"] for j in jobs if j.kind == "ic"]
+    assert all(r["n_probes"] == 20 and len(r["predictions"]) == 20 and r["selected_epoch"] in (0, 1) for r in ic)
+    nn = ctx.store.load(next(j for j in jobs if j.config.get("method") == "nearest_neighbour"))["result"]
+    assert nn["accuracy"] > 0.7                          # the nearest neighbour on 20 real probes
