@@ -53,7 +53,8 @@ def epoch_job(p: Profile, nz: int, epoch: int) -> Job:
                         "bn": "ghost4", "seed": 0}}
     deps = (judge,) if epoch == 0 else (judge, epoch_job(p, nz, epoch - 1))
     batches = p.max_batches or 469
-    cost = batches * STEP_S[p.precision] * p.batch_size / 128 + p.curve_probes * p.curve_iterations / PROBE_IT_PER_S[p.precision] + 15
+    curve_s = p.curve_probes * p.curve_iterations / PROBE_IT_PER_S[p.precision]
+    cost = batches * STEP_S[p.precision] * p.batch_size / 128 + curve_s + 15
     return Job(STUDY, "gan_epoch", config, seed=p.gan_seed, version=VERSIONS["gan_epoch"], cost_s=cost,
                label=f"GAN nz={nz} epoch {epoch}", group=f"gan-nz{nz}", deps=deps)
 
@@ -75,7 +76,8 @@ def ic_job(p: Profile, nz: int, *, alpha: float = 1.0, late_k: int = -1, repeat:
               "optimizer": optimizer, "precision": precision, "probes": p.probes, "iterations": p.iterations}
     n = p.probes or 10_000
     cost = n * p.iterations / PROBE_IT_PER_S[precision] + 10
-    extra = "" if (bn, optimizer, precision) == ("ghost4", "source_adam", p.precision) else f" {bn} {optimizer} {precision}"
+    main = (bn, optimizer, precision) == ("ghost4", "source_adam", p.precision)
+    extra = "" if main else f" {bn} {optimizer} {precision}"
     return Job(STUDY, "ic", config, seed=repeat, version=VERSIONS["ic"], cost_s=cost,
                label=f"IC nz={nz} α={alpha:g} after {late_k}{extra} #{repeat}", group=f"gan-nz{nz}",
                deps=tuple(training_jobs(p, nz)))
