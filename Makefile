@@ -70,9 +70,17 @@ book: install
 	@scripts/local_mathjax.sh _build/html
 	@echo "Book: file://$(CURDIR)/_build/html/index.html"
 
+# `make test` runs with one torch thread per process (this environment; tests/conftest.py sets the same for
+# pytest itself and the notebook kernels nbval starts), so that another busy process cannot slow it down
+# manyfold. Results and weights go to a fresh temporary IC_CACHE_DIR per run, removed afterwards
+# (tests/conftest.py), so the notebooks under nbval compute their smoke jobs instead of reusing an earlier
+# run's, and the user's cache (~/.cache/ic) is never written. An IC_CACHE_DIR set by the caller is used
+# as is and kept (e.g. `make test IC_CACHE_DIR=/tmp/ic-cache` to reuse smoke results between runs).
+TEST_ENV ?= OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TQDM_DISABLE=1 MPLBACKEND=Agg
+
 test: install book
 	$(PY) -m ruff check ic tests benchmarks
-	TQDM_DISABLE=1 MPLBACKEND=Agg $(PY) -m pytest tests/ $(NB) $(NBVAL) --nbval-current-env \
+	$(TEST_ENV) $(PY) -m pytest tests/ $(NB) $(NBVAL) --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
 
 notebooks: install

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import shutil
-import urllib.error
 
 import pytest
 
@@ -13,15 +12,7 @@ from ic.data import files
 from ic.data.files import ChecksumError, DataError, DataUnavailableError, FileSpec, ensure_file, get_spec
 
 
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch):
-    """No test touches the network: every download attempt fails as if offline."""
-    def offline(url, timeout=None):
-        raise urllib.error.URLError("offline (test)")
-    monkeypatch.setattr(files, "_open_url", offline)
-    files.clear_verification_cache()
-    yield
-    files.clear_verification_cache()
+pytestmark = pytest.mark.usefixtures("offline")   # no test touches the network (tests/conftest.py)
 
 
 def test_registry_matches_mirror_sha256sums(mirror_dir):

@@ -10,7 +10,6 @@ import torch
 
 from ic.data import (FASHION_MNIST_CLASSES, MNIST_CLASSES, ChecksumError, DataUnavailableError, load_fashion_mnist,
                      load_mnist)
-from ic.data import files
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -86,15 +85,8 @@ def test_corrupt_copy_is_refused(mirror_dir, tmp_path):
         load_mnist("test", root=tmp_path)
 
 
-def test_missing_offline(tmp_path, monkeypatch):
-    import urllib.error
-
-    def offline(url, timeout=None):
-        raise urllib.error.URLError("offline (test)")
-    monkeypatch.setattr(files, "_open_url", offline)
-    files.clear_verification_cache()
+def test_missing_offline(tmp_path, offline):
     with pytest.raises(DataUnavailableError) as err:
         load_mnist("test", root=tmp_path)
     assert "IC_DATA_DIR" in str(err.value)
     assert "https://ossci-datasets.s3.amazonaws.com/mnist/t10k-images-idx3-ubyte.gz" in str(err.value)
-    files.clear_verification_cache()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import urllib.error
 
 import numpy as np
 import pytest
@@ -14,14 +13,7 @@ from ic.data.trajectories import (CLASSES, MIRROR_LABELLED_COUNTS, UCI_CLASS_COU
                                   load_character_trajectories)
 
 
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch):
-    def offline(url, timeout=None):
-        raise urllib.error.URLError("offline (test)")
-    monkeypatch.setattr(files, "_open_url", offline)
-    files.clear_verification_cache()
-    yield
-    files.clear_verification_cache()
+pytestmark = pytest.mark.usefixtures("offline")   # no test touches the network (tests/conftest.py)
 
 
 README_COUNTS = dict(a=83, b=84, c=66, d=71, e=96, g=75, h=57, l=79, m=67, n=62, o=66, p=70, q=57, r=58, s=65,
