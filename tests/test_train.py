@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 from torch import nn
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from ic.train import FitConfig, fit
 
@@ -51,24 +52,77 @@ def test_without_validation_monitor_train_keeps_the_best_epoch_on_the_training_s
     assert plain.val_loss == [] and plain.best_epoch == 2          # default: the last epoch
 
 
-def test_same_seed_same_result_and_step_cap():
-    runs = []
-    for _ in range(2):
+def test_same_seed_same_result_other_seed_other_order():
+    runs = {}
+    for seed in (3, 3, 4):
         torch.manual_seed(1)
         model = nn.Linear(3, 1)
-        fit(model, linear_problem(), mse, FitConfig(epochs=100, batch_size=8, lr=0.01, max_steps=13), seed=3)
-        runs.append(model.weight.detach().clone())
-    assert torch.equal(runs[0], runs[1])
+        fit(model, linear_problem(), mse, FitConfig(epochs=3, batch_size=8, lr=0.01), seed=seed)
+        runs.setdefault(seed, []).append(model.weight.detach().clone())
+    assert torch.equal(runs[3][0], runs[3][1])
+    assert not torch.equal(runs[3][0], runs[4][0])      # the seed drives the shuffling
 
 
-def test_cosine_schedule_and_clipping_run():
+def test_step_cap_stops_mid_epoch():
+    """64 samples in batches of 8: 8 steps per epoch, so a cap of 13 stops after 5 steps of the second epoch."""
+    batches = []
+    hist = fit(nn.Linear(3, 1), linear_problem(), lambda m, b: batches.append(len(b[0])) or mse(m, b),
+               FitConfig(epochs=100, batch_size=8, lr=0.01, max_steps=13), seed=3)
+    assert len(batches) == 13 and hist.steps == 13
+    assert hist.epochs_run == 2 and hist.sequences_seen == 13 * 8 and hist.epochs == [0, 1]
+
+
+class _StepRecorder:
+    """Records, at every optimiser step of ``fit``, the learning rate and the global norm of the gradient the
+    optimiser is about to apply (after any clipping)."""
+
+    def __enter__(self):
+        self.lr, self.grad_norm = [], []
+
+        def record(optimizer, args, kwargs):
+            self.lr.append(optimizer.param_groups[0]["lr"])
+            grads = [p.grad.flatten() for group in optimizer.param_groups for p in group["params"]]
+            self.grad_norm.append(float(torch.linalg.vector_norm(torch.cat(grads))))
+        self._handle = register_optimizer_step_pre_hook(record)
+        return self
+
+    def __exit__(self, *exc):
+        self._handle.remove()
+
+
+def test_cosine_schedule_goes_from_lr_to_lr_min_over_the_epochs():
+    epochs, steps_per_epoch, lr, lr_min = 9, 8, 0.05, 1e-4
     torch.manual_seed(0)
-    model = nn.Linear(3, 1)
-    hist = fit(model, linear_problem(), mse, FitConfig(epochs=40, batch_size=8, lr=0.05, lr_schedule="cosine",
-                                                       lr_min=1e-4, clip_grad_norm=1.0), seed=0)
+    with _StepRecorder() as rec:
+        hist = fit(nn.Linear(3, 1), linear_problem(), mse,
+                   FitConfig(epochs=epochs, batch_size=8, lr=lr, lr_schedule="cosine", lr_min=lr_min), seed=0)
+    per_epoch = [rec.lr[e * steps_per_epoch:(e + 1) * steps_per_epoch] for e in range(epochs)]
+    assert len(rec.lr) == epochs * steps_per_epoch and all(len(set(lrs)) == 1 for lrs in per_epoch)
+    rates = [lrs[0] for lrs in per_epoch]
+    assert rates[0] == pytest.approx(lr) and rates[-1] == pytest.approx(lr_min)
+    assert rates[epochs // 2] == pytest.approx((lr + lr_min) / 2)          # half-way: the mean of the two
+    assert rates[1] == pytest.approx(lr_min + (lr - lr_min) * math.cos(math.pi / 16) ** 2)  # a cosine, not a line
+    assert all(a > b for a, b in zip(rates, rates[1:]))
     assert hist.train_loss[-1] < hist.train_loss[0]
+    with _StepRecorder() as constant:
+        fit(nn.Linear(3, 1), linear_problem(), mse, FitConfig(epochs=2, batch_size=8, lr=lr), seed=0)
+    assert constant.lr == [lr] * 16
     with pytest.raises(ValueError, match="lr_schedule"):
-        fit(model, linear_problem(), mse, FitConfig(epochs=1, lr_schedule="step"), seed=0)
+        fit(nn.Linear(3, 1), linear_problem(), mse, FitConfig(epochs=1, lr_schedule="step"), seed=0)
+
+
+def test_clipping_bounds_the_global_gradient_norm():
+    def steep(model, batch):                     # gradients far above the clipping threshold
+        return 100.0 * mse(model, batch)
+    torch.manual_seed(0)
+    with _StepRecorder() as unclipped:
+        fit(nn.Linear(3, 1), linear_problem(), steep, FitConfig(epochs=2, batch_size=8, lr=0.01), seed=0)
+    assert min(unclipped.grad_norm) > 10.0
+    torch.manual_seed(0)
+    with _StepRecorder() as clipped:
+        fit(nn.Linear(3, 1), linear_problem(), steep,
+            FitConfig(epochs=2, batch_size=8, lr=0.01, clip_grad_norm=1.0), seed=0)
+    assert clipped.grad_norm == pytest.approx([1.0] * 16, rel=1e-4)
 
 
 def test_non_finite_loss_stops_with_a_clear_error():
