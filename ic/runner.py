@@ -29,6 +29,7 @@ from .store import Job, ResultStore, WeightCache, store_for
 STUDY_MODULES = {
     "lstm": "ic.lstm.study",
     "cgan": "ic.cgan.study",
+    "vae": "ic.vae.study",
 }
 
 
