@@ -26,11 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--shard", help="i/n: run only shard i of n (start n processes to use n cores)")
     p.add_argument("--threads", type=int, help="torch CPU threads for this process")
 
-    p = sub.add_parser("bench", help="speed benchmarks")
-    p.add_argument("what", choices=["lstm"], help="which benchmark")
+    from .bench import REGISTRY as BENCHMARKS
+
+    p = sub.add_parser("bench", help="speed benchmarks against the same-run matmul peak (JSON record to benchmarks/)",
+                       description="Benchmarks: " + "; ".join(f"{n} — {d}" for n, (_, _, d) in BENCHMARKS.items()))
+    p.add_argument("what", choices=list(BENCHMARKS), help=f"which benchmark: {', '.join(BENCHMARKS)}")
     p.add_argument("--device", help="auto | cpu | cuda")
     p.add_argument("--seconds", type=float, default=5.0, help="time per measurement")
-    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice; 1 on a shared machine)")
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -1,4 +1,13 @@
-"""The thesis's two networks: the generative LSTM (class vector → pen trajectory) and the forward baseline."""
+"""The thesis's two networks: the generative LSTM (class vector → pen trajectory) and the forward baseline.
+
+Speed: inverse classification differentiates ``GenerativeLSTM.generate`` hundreds of times per probe set. Its input
+sequence is the class vector at the first step and zeros after, and its initial state is zero, so a general LSTM
+pass wastes work: the input projection of the T - 1 zero steps (only the bias survives) and the recurrent product
+of the zero initial state. With frozen weights ``generate`` therefore runs :class:`_ClassStartLSTM`, which computes
+the input projection once, starts from the bias, and differentiates by hand with respect to the class vector
+only (no weight gradients). Same parameters, same state_dict, same outputs to float rounding; training (weights
+that require gradients) keeps ``torch.nn.LSTM``, bit for bit as before.
+"""
 
 from __future__ import annotations
 
@@ -51,8 +60,16 @@ class GenerativeLSTM(nn.Module):
         return seq
 
     def generate(self, class_vec: torch.Tensor) -> torch.Tensor:
-        """(B, k) class vectors → (B, T, 2) trajectories (what inverse classification differentiates)."""
-        return self(self.input_sequence(class_vec))
+        """(B, k) class vectors → (B, T, 2) trajectories (what inverse classification differentiates).
+
+        Equal to ``self(self.input_sequence(class_vec))`` to float rounding; with frozen weights (or under
+        ``no_grad``) through the class-start kernel, which is faster and needs no weight gradients."""
+        if torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters()):
+            return self(self.input_sequence(class_vec))
+        lstm = self.lstm
+        h = _ClassStartLSTM.apply(class_vec.clamp(0.0, 1.0), lstm.weight_ih_l0, lstm.weight_hh_l0,
+                                  lstm.bias_ih_l0 + lstm.bias_hh_l0, self.seq_len)      # (T, B, H)
+        return self.out(h).transpose(0, 1)
 
     def noisy_input_sequence(self, class_vec: torch.Tensor, sigma: float, renormalise: bool = False,
                              generator: torch.Generator | None = None) -> torch.Tensor:
@@ -68,6 +85,70 @@ class GenerativeLSTM(nn.Module):
                 seq = seq.clone()
                 seq[:, 0] = first / (first.sum(dim=-1, keepdim=True) + 1e-8)
         return seq
+
+
+class _ClassStartLSTM(torch.autograd.Function):
+    """One-layer LSTM over T steps whose input is ``x`` at step 0 and zero after, from a zero state; returns the
+    hidden states (T, B, H). PyTorch gate order (input, forget, cell, output). Backward gives the gradient with
+    respect to ``x`` only: the weights must be frozen (``GenerativeLSTM.generate`` checks)."""
+
+    @staticmethod
+    def forward(ctx, x, w_ih, w_hh, bias, seq_len):
+        batch, hidden = x.shape[0], w_hh.shape[1]
+        acts = x.new_empty(seq_len, batch, 4 * hidden)    # gate activations i, f, g, o
+        cells = x.new_empty(seq_len, batch, hidden)
+        tanh_cells = x.new_empty(seq_len, batch, hidden)
+        hs = x.new_empty(seq_len, batch, hidden)
+        w_hh_t = w_hh.t()
+        pre = torch.addmm(bias, x, w_ih.t())             # step 0: input projection, zero state
+        for t in range(seq_len):
+            if t:
+                torch.addmm(bias, hs[t - 1], w_hh_t, out=pre)   # steps ≥ 1: zero input, only the bias
+            a = acts[t]
+            torch.sigmoid(pre, out=a)
+            torch.tanh(pre[:, 2 * hidden:3 * hidden], out=a[:, 2 * hidden:3 * hidden])
+            i, f, g, o = a.chunk(4, dim=1)
+            torch.mul(i, g, out=cells[t])
+            if t:
+                cells[t].addcmul_(f, cells[t - 1])
+            torch.tanh(cells[t], out=tanh_cells[t])
+            torch.mul(o, tanh_cells[t], out=hs[t])
+        ctx.save_for_backward(w_ih, w_hh, acts, cells, tanh_cells)
+        return hs
+
+    @staticmethod
+    def backward(ctx, grad_hs):
+        w_ih, w_hh, acts, cells, tanh_cells = ctx.saved_tensors
+        seq_len, batch, hidden = cells.shape
+        d_pre = acts.new_empty(batch, 4 * hidden)         # gradient of the gates' pre-activations
+        d_i, d_f, d_g, d_o = d_pre.chunk(4, dim=1)
+        slope = acts.new_empty(batch, 4 * hidden)         # derivative of each activation
+        s_g = slope[:, 2 * hidden:3 * hidden]
+        d_c = acts.new_zeros(batch, hidden)
+        d_h = grad_hs[seq_len - 1].clone()
+        tmp = acts.new_empty(batch, hidden)
+        ones = acts.new_ones(batch, hidden)
+        for t in range(seq_len - 1, -1, -1):
+            a = acts[t]
+            i, f, g, o = a.chunk(4, dim=1)
+            tc = tanh_cells[t]
+            torch.mul(d_h, tc, out=d_o)                   # dL/do
+            torch.addcmul(ones, tc, tc, value=-1.0, out=tmp)   # 1 - tanh(c)²
+            tmp.mul_(o).mul_(d_h)
+            d_c.add_(tmp)                                 # dL/dc_t
+            torch.mul(d_c, g, out=d_i)
+            torch.mul(d_c, i, out=d_g)
+            if t:
+                torch.mul(d_c, cells[t - 1], out=d_f)
+            else:
+                d_f.zero_()
+            torch.addcmul(a, a, a, value=-1.0, out=slope)  # σ' = a (1 - a) for i, f, o
+            torch.addcmul(ones, g, g, value=-1.0, out=s_g)      # tanh' = 1 - g² for g
+            d_pre.mul_(slope)
+            if t:
+                d_c.mul_(f)                               # to c_{t-1}
+                torch.addmm(grad_hs[t - 1], d_pre, w_hh, out=d_h)   # to h_{t-1}, plus its own output's
+        return d_pre @ w_ih, None, None, None, None
 
 
 class ForwardLSTM(nn.Module):

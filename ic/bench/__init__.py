@@ -1,0 +1,33 @@
+"""Speed benchmarks against the machine's own limit: ``python -m ic bench NAME``.
+
+Each study registers one benchmark here: a module of this package with a function that measures production
+shapes and returns a record built by :mod:`ic.bench.common` (achieved GFLOP/s, the fraction of a same-run
+matmul peak, the speed-up over the source-style loop; written as JSON to ``benchmarks/``). Modules are imported
+only when their benchmark runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# name → (module of this package, function, one-line description)
+REGISTRY: dict[str, tuple[str, str, str]] = {
+    "lstm": ("lstm", "bench_lstm", "generative LSTM: inverse classification (k = 20, 286 probes) and training"),
+}
+
+
+def names() -> tuple[str, ...]:
+    return tuple(REGISTRY)
+
+
+def get(name: str):
+    """The benchmark function registered as ``name``."""
+    if name not in REGISTRY:
+        raise ValueError(f"Unknown benchmark {name!r}: use one of {', '.join(names())}.")
+    module, function, _ = REGISTRY[name]
+    return getattr(importlib.import_module(f"{__name__}.{module}"), function)
+
+
+def run(name: str, device: str | None = None, seconds: float = 5.0, threads: int | None = None, **kwargs) -> dict:
+    """Run benchmark ``name`` (prints its table, writes its record); returns the record."""
+    return get(name)(device=device, seconds=seconds, threads=threads, **kwargs)
