@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from ic.lstm import heatmap, preprocess, sparse, study
+from ic.lstm import data, execute, heatmap, jobs, preprocess, sparse, study
 from ic.lstm.models import ForwardLSTM, GenerativeLSTM
+from ic.lstm.profiles import get_profile
 from ic.store import Job
 
 
@@ -137,9 +138,9 @@ def test_grid_and_diagonal_metrics():
 # ------------------------------------------------------------------------------------ plan
 def test_paper_plan_is_the_sources_protocol(mirror_dir, monkeypatch):
     monkeypatch.setenv("IC_DATA_DIR", str(mirror_dir))
-    jobs = study.STUDY.plan("paper")
+    plan = study.STUDY.plan("paper")
     kinds = {}
-    for j in jobs:
+    for j in plan:
         kinds[j.kind] = kinds.get(j.kind, 0) + 1
     # 5 σ × 3 k × 5 instances, sparse1/sparse4 × 3 k × 5, 3 batch-1 protocol checks, 3 k × 5 renormalised;
     # IC of each, plus multi-start IC of the (2, σ 0 / 0.1 / 0.2) and (4, σ 0) noise-table models; decoding at
@@ -147,23 +148,23 @@ def test_paper_plan_is_the_sources_protocol(mirror_dir, monkeypatch):
     # 20-class forward classifier on all data again on half its training split (5)
     assert kinds == {"train_gen": 75 + 30 + 3 + 15, "ic": 123 + 4 * 5, "heatmap": 25, "train_fwd": 30 + 5,
                      "vertex": 75 + 30, "nearest_centre": 30}
-    assert len({j.key for j in jobs}) == len(jobs)
-    ic = [j for j in jobs if j.kind == "ic"]
+    assert len({j.key for j in plan}) == len(plan)
+    ic = [j for j in plan if j.kind == "ic"]
     assert {j.config["iterations"] for j in ic} == {200} and {j.config["lr"] for j in ic} == {0.05}
     multi = [j for j in ic if "starts" in j.config]
     assert {(j.config["gen_config"]["k"], j.config["gen_config"]["sigma"]) for j in multi} == {
         (2, 0.0), (2, 0.1), (2, 0.2), (4, 0.0)}
-    assert {j.config["generator"] for j in multi} <= {j.key for j in jobs if j.kind == "train_gen"}
-    vertex = [j for j in jobs if j.kind == "vertex"]
+    assert {j.config["generator"] for j in multi} <= {j.key for j in plan if j.kind == "train_gen"}
+    vertex = [j for j in plan if j.kind == "vertex"]
     assert {j.config["gen_config"]["batch_size"] for j in vertex} == {16}            # no batch-1 or renorm models
     assert not any(j.config["gen_config"]["renormalise"] for j in vertex)
-    renorm = [j for j in jobs if j.kind == "train_gen" and j.config["renormalise"]]
+    renorm = [j for j in plan if j.kind == "train_gen" and j.config["renormalise"]]
     assert sorted((j.config["k"], j.config["sigma"]) for j in renorm) == sorted(
         [(2, 0.4)] * 5 + [(4, 0.4)] * 5 + [(20, 0.3)] * 5)              # the best σ per class count
-    gens = [j for j in jobs if j.kind == "train_gen" and j.config["variant"] != "all"]
+    gens = [j for j in plan if j.kind == "train_gen" and j.config["variant"] != "all"]
     assert {(j.config["k"], j.config["sigma"]) for j in gens} == {(2, 0.4), (4, 0.4), (20, 0.3)}
-    part = [j for j in jobs if "train_fraction" in j.config]
-    full = {j.key for j in jobs if j.kind == "train_fwd" and j.config["variant"] == "all" and j.config["k"] == 20}
+    part = [j for j in plan if "train_fraction" in j.config]
+    full = {j.key for j in plan if j.kind == "train_fwd" and j.config["variant"] == "all" and j.config["k"] == 20}
     assert {(j.config["k"], j.config["train_fraction"]) for j in part} == {(20, 0.5)} and len(part) == 5
     # the same instance and split as a full-data forward classifier, only the training fraction differs
     for j in part:
@@ -172,14 +173,14 @@ def test_paper_plan_is_the_sources_protocol(mirror_dir, monkeypatch):
 
 
 def test_a_forward_job_on_part_of_the_data_keeps_the_full_jobs_key_and_checks_its_fraction():
-    p, data_id = study.get_profile("paper"), {"source": "x", "n_labelled": 1}
-    full = study.fwd_job(p, 20, "all", 0, 0, data_id)
-    assert study.fwd_job(p, 20, "all", 0, 0, data_id, train_fraction=1.0).key == full.key
-    half = study.fwd_job(p, 20, "all", 0, 0, data_id, train_fraction=0.5)
+    p, data_id = get_profile("paper"), {"source": "x", "n_labelled": 1}
+    full = jobs.fwd_job(p, 20, "all", 0, data_id)
+    assert jobs.fwd_job(p, 20, "all", 0, data_id, train_fraction=1.0).key == full.key
+    half = jobs.fwd_job(p, 20, "all", 0, data_id, train_fraction=0.5)
     assert half.key != full.key and half.cost_s == pytest.approx(full.cost_s / 2)
     for variant, fraction in (("sparse4", 0.5), ("all", 1.5), ("all", 0.0)):
         with pytest.raises(ValueError, match="train_fraction"):
-            study.fwd_job(p, 20, variant, 0, 0, data_id, train_fraction=fraction)
+            jobs.fwd_job(p, 20, variant, 0, data_id, train_fraction=fraction)
 
 
 def test_forward_classifier_trains_on_a_stratified_half(mirror_dir, monkeypatch):
@@ -191,13 +192,11 @@ def test_forward_classifier_trains_on_a_stratified_half(mirror_dir, monkeypatch)
         seen["X"], seen["onehot"] = data
         raise RuntimeError("stop after the data")
 
-    monkeypatch.setattr(study, "fit", fake_fit)
-    p = study.get_profile("smoke")
-    data = study.load_data()
-    (job,) = [j for j in study.data_size_jobs(p, study.data_identity(data)) if j.seed == 0]
+    monkeypatch.setattr(execute, "fit", fake_fit)
+    (job,) = [j for j in study.STUDY.parts("smoke")["data_size"] if j.seed == 0]
     with pytest.raises(RuntimeError, match="stop after the data"):
-        study._train_forward(job, SimpleNamespace(device=torch.device("cpu")))
-    split = study.make_split(data, job.config["k"], job.config["split_seed"])
+        execute._train_forward(job, SimpleNamespace(device=torch.device("cpu")))
+    split = data.make_split(data.load_data(), job.config["k"], job.config["split_seed"])
     y_half = seen["onehot"].argmax(dim=1).numpy()
     for c in range(job.config["k"]):
         n_c = int((split.y_train == c).sum())
@@ -208,46 +207,111 @@ def test_forward_classifier_trains_on_a_stratified_half(mirror_dir, monkeypatch)
 
 
 def test_sparse_models_get_the_all_data_step_budget():
-    p = study.get_profile("paper")
-    job = study.gen_job(p, 2, 0.4, "all", 0, 0, {"source": "x", "n_labelled": 1})
-    all_cfg = study.fit_config_for(job.config, n_all_train=134, n_train=134)
-    sparse_job = study.gen_job(p, 2, 0.4, "sparse1", 0, 0, {"source": "x", "n_labelled": 1})
-    sp = study.fit_config_for(sparse_job.config, n_all_train=134, n_train=2)
-    steps_all = all_cfg.epochs * study.steps_per_epoch(134, p.batch_size, p.val_fraction)
+    p = get_profile("paper")
+    job = jobs.gen_job(p, 2, 0.4, "all", 0, {"source": "x", "n_labelled": 1})
+    all_cfg = data.fit_config_for(job.config, n_all_train=134, n_train=134)
+    sparse_job = jobs.gen_job(p, 2, 0.4, "sparse1", 0, {"source": "x", "n_labelled": 1})
+    sp = data.fit_config_for(sparse_job.config, n_all_train=134, n_train=2)
+    steps_all = all_cfg.epochs * data.steps_per_epoch(134, p.batch_size, p.val_fraction)
     assert sp.max_steps == steps_all and sp.val_fraction == 0.0 and sp.batch_size == p.batch_size
     assert sp.monitor_train and not all_cfg.monitor_train      # best epoch on its own training sequences
     with pytest.raises(ValueError, match="checkpoint rule"):
-        study.fit_config_for({**sparse_job.config, "checkpoint": "best"}, n_all_train=134, n_train=2)
+        data.fit_config_for({**sparse_job.config, "checkpoint": "best"}, n_all_train=134, n_train=2)
 
 
 def test_twenty_class_all_data_models_stop_early_between_100_and_300_epochs():
-    p = study.get_profile("paper")
+    p = get_profile("paper")
     data_id = {"source": "x", "n_labelled": 1}
-    for job in (study.gen_job(p, 20, 0.3, "all", 0, 0, data_id), study.fwd_job(p, 20, "all", 0, 0, data_id)):
-        cfg = study.fit_config_for(job.config, n_all_train=1143, n_train=1143)
+    for job in (jobs.gen_job(p, 20, 0.3, "all", 0, data_id), jobs.fwd_job(p, 20, "all", 0, data_id)):
+        cfg = data.fit_config_for(job.config, n_all_train=1143, n_train=1143)
         assert (cfg.min_epochs, cfg.epochs, cfg.patience, cfg.min_rel_improvement) == (100, 300, 60, 0.01)
-    for job in (study.fwd_job(p, 20, "sparse4", 0, 0, data_id), study.gen_job(p, 20, 0.3, "sparse1", 0, 0, data_id),
-                study.gen_job(p, 20, 0.0, "all", 0, 0, data_id)):
+    for job in (jobs.fwd_job(p, 20, "sparse4", 0, data_id), jobs.gen_job(p, 20, 0.3, "sparse1", 0, data_id),
+                jobs.gen_job(p, 20, 0.0, "all", 0, data_id)):
         assert job.config["lr"] == 1e-3                                             # the thesis's rate
-    assert study.fwd_job(p, 4, "all", 0, 0, data_id).config["lr"] == p.lr == study.gen_job(
-        p, 4, 0.3, "all", 0, 0, data_id).config["lr"] == 1e-2
+    assert jobs.fwd_job(p, 4, "all", 0, data_id).config["lr"] == p.lr == jobs.gen_job(
+        p, 4, 0.3, "all", 0, data_id).config["lr"] == 1e-2
     # 2 and 4 classes and every sparse model keep a fixed schedule (their job keys did not change)
-    for job in (study.gen_job(p, 4, 0.4, "all", 0, 0, data_id), study.gen_job(p, 20, 0.3, "sparse4", 0, 0, data_id)):
+    for job in (jobs.gen_job(p, 4, 0.4, "all", 0, data_id), jobs.gen_job(p, 20, 0.3, "sparse4", 0, data_id)):
         assert "max_epochs" not in job.config
-        cfg = study.fit_config_for(job.config, n_all_train=1143, n_train=80)
+        cfg = data.fit_config_for(job.config, n_all_train=1143, n_train=80)
         assert cfg.patience is None and cfg.min_epochs == 0
 
 
 def test_unknown_profile_and_variant_are_errors():
     with pytest.raises(ValueError, match="Unknown profile"):
-        study.get_profile("full")
-    gen = study.gen_job(study.get_profile("smoke"), 2, 0.0, "all", 0, 0, {"source": "x", "n_labelled": 1})
+        get_profile("full")
+    gen = jobs.gen_job(get_profile("smoke"), 2, 0.0, "all", 0, {"source": "x", "n_labelled": 1})
     with pytest.raises(ValueError, match="start rule"):
-        study.ic_job(study.get_profile("smoke"), gen, "vertices")
+        jobs.ic_job(get_profile("smoke"), gen, "vertices")
     with pytest.raises(ValueError, match="variant"):
-        study.training_set(study.Split(*(np.zeros((4, 205, 2)), np.zeros(4)) * 2), "sparse9", 0)
+        data.training_set(data.Split(*(np.zeros((4, 205, 2)), np.zeros(4)) * 2), "sparse9", 0)
 
 
 def test_unknown_nearest_centre_variant_is_an_error():
     with pytest.raises(ValueError, match="nearest-centre variant"):
-        study.nearest_centre_job(study.get_profile("smoke"), 2, "all", 0, 0, {"source": "x", "n_labelled": 1})
+        jobs.nearest_centre_job(get_profile("smoke"), 2, "all", 0, {"source": "x", "n_labelled": 1})
+
+
+# ------------------------------------------------------------------------------------ the study's shape
+def test_every_committed_result_is_planned(mirror_dir, monkeypatch):
+    """The committed results of the paper profile stay valid: every one of their keys is still in the plan."""
+    from ic import paths
+
+    monkeypatch.setenv("IC_DATA_DIR", str(mirror_dir))
+    committed = {p.stem for p in (paths.results_root() / "lstm").glob("*.json")}
+    if not committed:
+        pytest.skip("no committed LSTM results")
+    assert committed <= {j.key for j in study.STUDY.plan("paper")}
+
+
+@pytest.mark.parametrize("profile", ["smoke", "paper"])
+def test_plan_is_the_union_of_the_parts_with_every_generator_first(mirror_dir, monkeypatch, profile):
+    monkeypatch.setenv("IC_DATA_DIR", str(mirror_dir))
+    parts = study.STUDY.parts(profile)
+    plan = study.STUDY.plan(profile)
+    assert len({j.key for j in plan}) == len(plan)
+    assert {j.key for j in plan} == {j.key for part in parts.values() for j in part}
+    seen = set()
+    for j in plan:
+        if j.kind in ("ic", "heatmap", "vertex"):
+            (gen,) = j.deps                                     # declared, and the one named in the config
+            assert gen.kind == "train_gen" and gen.key == j.config["generator"] and j.group == gen.key
+        assert all(d.key in seen for d in j.deps), j.describe()
+        seen.add(j.key)
+    assert all(j.config["k"] == 2 for j in parts["heatmaps"] for j in j.deps)
+    check = get_profile(profile).protocol_check
+    protocol_gens = [j for j in parts["protocol"] if j.kind == "train_gen"]
+    assert len(protocol_gens) == check.instances
+    assert {(j.config["batch_size"], j.config["lr"], j.config["epochs"]) for j in protocol_gens} == {
+        (1, 1e-3, check.epochs[check.k])}
+
+
+def test_profile_settings_are_fields_and_the_thesis_choices_come_from_the_reference_module():
+    from ic import reference
+
+    p = get_profile("paper")
+    assert p.best_sigma == reference.LSTM_BEST_SIGMA and p.protocol_check.epochs == reference.LSTM_THESIS_EPOCHS
+    assert p.lr_for(20) == 1e-3 and p.lr_for(2) == p.lr and p.max_epochs == {20: 300}
+    assert [p.split_of(i) for i in range(7)] == [0, 1, 2, 3, 4, 0, 1]
+
+
+def test_an_inverse_classification_job_without_its_generator_dep_is_an_error():
+    gen = jobs.gen_job(get_profile("smoke"), 2, 0.0, "all", 0, {"source": "x", "n_labelled": 1})
+    ic = jobs.ic_job(get_profile("smoke"), gen)
+    orphan = Job(ic.study, ic.kind, ic.config, seed=ic.seed, version=ic.version)
+    assert orphan.key == ic.key
+    with pytest.raises(RuntimeError, match="does not declare its generator"):
+        execute._inverse_classify(orphan, SimpleNamespace(device=torch.device("cpu")))
+
+
+def test_a_trained_generator_records_the_sha256_of_its_weights(mirror_dir, monkeypatch, tmp_path):
+    from dataclasses import replace
+
+    from ic.store import WeightCache
+
+    monkeypatch.setenv("IC_DATA_DIR", str(mirror_dir))
+    p = replace(get_profile("smoke"), hidden=4, epochs={2: 1})
+    job = jobs.gen_job(p, 2, 0.2, "all", 0, data.data_identity(data.load_data()))
+    cache = WeightCache(tmp_path)
+    result = execute._train_generator(job, SimpleNamespace(device=torch.device("cpu"), weights_cache=cache))
+    assert result["weights_sha256"] == cache.sha256(job) and len(result["weights_sha256"]) == 64

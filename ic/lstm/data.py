@@ -1,0 +1,102 @@
+"""The data a job of the LSTM study sees: the prepared trajectories, seeded splits, sparse training sets, and the
+training schedule that follows from them."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..data.subsets import train_test_split_indices
+from ..train import FitConfig
+from .preprocess import PreparedTrajectories, prepare
+from .sparse import class_centres
+
+log = logging.getLogger("ic.lstm")
+
+VARIANTS = ("all", "sparse1", "sparse4")
+
+
+@functools.lru_cache(maxsize=2)
+def load_data(root: str | None = None) -> PreparedTrajectories:
+    from ..data.trajectories import load_character_trajectories
+
+    ds = load_character_trajectories(root)
+    prepared = prepare(ds)
+    log.info("Character Trajectories from %s: %d labelled recordings (standardised on %d)", ds.source,
+             len(prepared.labels), prepared.n_recordings_for_stats)
+    return prepared
+
+
+def data_identity(data: PreparedTrajectories) -> dict:
+    """Part of every job config: results on the 1429-label mirror and the 2858-label UCI file differ."""
+    return {"source": data.source, "n_labelled": int(len(data.labels))}
+
+
+@dataclass(frozen=True)
+class Split:
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def make_split(data: PreparedTrajectories, k: int, split_seed: int, test_fraction: float = 0.2) -> Split:
+    """The first k classes, split 80/20 with a seeded shuffle (unstratified, like the thesis's
+    ``train_test_split(test_size=0.2, shuffle=True)``, which had no seed)."""
+    X, y = data.first_classes(k)
+    tr, te = train_test_split_indices(len(y), test_fraction=test_fraction, seed=split_seed)
+    rng = np.random.default_rng(split_seed)
+    tr = rng.permutation(tr)          # shuffled order, as Keras saw the array (its validation = the last 20 %)
+    return Split(X[tr], y[tr], X[te], y[te])
+
+
+def probe_split(k: int, split_seed: int, max_test: int | None) -> tuple[Split, np.ndarray, np.ndarray]:
+    """The split and its test probes (the first ``max_test`` of them when capped)."""
+    split = make_split(load_data(), k, split_seed)
+    X, y = split.X_test, split.y_test
+    return (split, X[:max_test], y[:max_test]) if max_test else (split, X, y)
+
+
+def training_set(split: Split, variant: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    if variant == "all":
+        return split.X_train, split.y_train
+    if variant in ("sparse1", "sparse4"):
+        return class_centres(split.X_train, split.y_train, int(variant[-1]), seed=seed)
+    raise ValueError(f"Unknown data variant {variant!r}: use all, sparse1 or sparse4.")
+
+
+def steps_per_epoch(n: int, batch_size: int, val_fraction: float) -> int:
+    n_grad = n - int(math.floor(n * val_fraction))
+    return math.ceil(n_grad / max(1, min(batch_size, n_grad)))
+
+
+def fit_config_for(config: dict, n_all_train: int, n_train: int) -> FitConfig:
+    """Training schedule of a model job (its ``config`` holds epochs, batch_size, lr, val_fraction, variant).
+
+    All-data models: the epochs with a validation hold-out, best checkpoint kept (as Keras'
+    ``validation_split`` + checkpointing). Sparse models (8–80 sequences): the same number of optimiser steps
+    as the all-data model of the same k, no validation; the research notes' default (§A.5) keeps the last epoch,
+    we keep the epoch with the lowest clean-input loss on the model's own training sequences (``checkpoint:
+    best_train`` in the job's config), so that a loss spike in the last epoch does not decide the result.
+    With ``max_epochs`` in the config (all-data models only), training runs at least ``epochs`` and at most
+    ``max_epochs`` epochs and stops early on a stalled held-out loss; sparse models keep the step count of
+    ``epochs``."""
+    epochs, bs, lr, vf = config["epochs"], config["batch_size"], config["lr"], config["val_fraction"]
+    if config["variant"] == "all":
+        if "max_epochs" in config:
+            return FitConfig(epochs=config["max_epochs"], min_epochs=epochs, patience=config["patience"],
+                             min_rel_improvement=config["min_rel_improvement"], batch_size=bs, lr=lr,
+                             val_fraction=vf)
+        return FitConfig(epochs=epochs, batch_size=bs, lr=lr, val_fraction=vf)
+    steps = epochs * steps_per_epoch(n_all_train, bs, vf)
+    per_epoch = steps_per_epoch(n_train, bs, 0.0)
+    n_epochs = math.ceil(steps / per_epoch)
+    checkpoint = config.get("checkpoint", "last")
+    if checkpoint not in ("last", "best_train"):
+        raise ValueError(f"Unknown checkpoint rule {checkpoint!r}: use last or best_train.")
+    return FitConfig(epochs=n_epochs, batch_size=bs, lr=lr, val_fraction=0.0, max_steps=steps,
+                     monitor_train=checkpoint == "best_train", log_every=max(1, n_epochs // 300))
