@@ -3,7 +3,8 @@
 #   make install                      create .venv, install torch (CPU) then ic[test]
 #   make book                         build the Jupyter Book -> _build/html/index.html
 #   make test                         book + ruff + pytest tests/ + nbval over notebooks/ (smoke parameters)
-#   make notebooks PROFILE=paper      execute notebooks/*.ipynb with papermill into book/
+#   make notebooks PROFILE=paper      execute notebooks/*.ipynb with papermill into book/ (parameters cells
+#                                     hidden in the book: scripts/tag_parameters.py)
 #   make reproduce PROFILE=paper BUDGET=2h
 #   make status
 #   make screenshots                  headless Chromium PNGs of the built book -> _build/screenshots/
@@ -90,6 +91,7 @@ notebooks: install
 	  echo "papermill $$nb -> book/$$(basename $$nb) (profile=$(PROFILE))"; \
 	  TQDM_DISABLE=1 $(BIN)/papermill "$$nb" "book/$$(basename $$nb)" -k python3 --cwd notebooks \
 	    -p profile $(PROFILE) $(if $(RUN_MISSING),-p run_missing $(RUN_MISSING)) --no-progress-bar || exit 1; \
+	  $(PY) scripts/tag_parameters.py "book/$$(basename $$nb)" || exit 1; \
 	done
 
 reproduce: install

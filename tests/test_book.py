@@ -157,3 +157,132 @@ def test_book_has_index_and_data_chapter(html_dir: Path) -> None:
 def test_book_images_and_internal_links_resolve(html_dir: Path) -> None:
     problems = check_site(html_dir)
     assert not problems, "broken references in the built book:\n" + "\n".join(problems)
+
+
+# --- the chapter list: one source for the README and the introduction -----------------------------------
+
+
+def test_readme_and_intro_list_the_chapters_of_ic_chapters() -> None:
+    from ic import chapters
+
+    assert chapters.stale_files() == [], "run `.venv/bin/python -m ic.chapters` to regenerate the chapter lists"
+    intro = (REPO / "book" / "intro.md").read_text(encoding="utf-8")
+    for ch in chapters.CHAPTERS:
+        assert ch.state in intro and (ch.page is None or f"{{doc}}`{ch.page}`" in intro)
+
+
+def test_chapter_list_check_detects_a_disagreement(tmp_path: Path) -> None:
+    from ic import chapters
+
+    for name in chapters.GENERATED_FILES:
+        text = (REPO / name).read_text(encoding="utf-8")
+        _write(tmp_path / name, chapters.generated(name, text))
+    assert chapters.stale_files(tmp_path) == []
+    intro = tmp_path / "book" / "intro.md"
+    intro.write_text(intro.read_text(encoding="utf-8").replace("**coming**", "**complete**"), encoding="utf-8")
+    assert chapters.stale_files(tmp_path) == ["book/intro.md"]
+
+
+# --- the book speaks to readers ----------------------------------------------------------------------
+
+# Internal bookkeeping a reader cannot follow: issue numbers, commit hashes, the project's research notes and
+# their sections, planning language.
+INTERNAL_PATTERNS = {
+    "issue number": r"\bissues?\s*#?\d+\b",
+    "commit hash": r"(?<![\w./#-])(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}(?![\w/-])",
+    "research notes": r"\bresearch notes?\b",
+    "internal section reference": r"§\s*[A-Z]\.\d+",
+    "planning language": r"\bCPU-hours?\s+target\b|\bthe plan for\b|\bthan planned\b|\bTODO\b|\bFIXME\b",
+}
+
+
+class _TextParser(HTMLParser):
+    """The visible text of a page's article (scripts, styles and the navigation left out)."""
+
+    SKIP = {"script", "style", "nav", "svg"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in self.SKIP:
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def page_text(html: str) -> str:
+    parser = _TextParser()
+    parser.feed(html)
+    parser.close()
+    return " ".join(" ".join(parser.parts).split())
+
+
+def internal_references(text: str) -> list[str]:
+    """One message per piece of internal bookkeeping in ``text`` (empty: the text speaks to readers)."""
+    import re
+
+    found = []
+    for what, pattern in INTERNAL_PATTERNS.items():
+        for m in re.finditer(pattern, text, flags=re.IGNORECASE if what != "commit hash" else 0):
+            found.append(f"{what}: …{text[max(0, m.start() - 50):m.end() + 30]}…")
+    return found
+
+
+def test_internal_reference_check_flags_bookkeeping_and_spares_prose() -> None:
+    bad = ("as recorded in the project's issue 4; see research notes §A.11 and commit 91f01f0. "
+           "Against the 8 CPU-hour target. The plan for this study asked for more.")
+    kinds = {m.split(":")[0] for m in internal_references(bad)}
+    assert kinds == set(INTERNAL_PATTERNS), kinds
+    good = ("The 'a' target, 1e-3, σ 0.4, 20 classes, CPU-hours 21.13, SHA-256 checked, the defaced 'b', "
+            "file abc_1234567.json, mean ± sd over 5 instances, issues of notation.")
+    assert internal_references(good) == []
+
+
+def _pages(html_dir: Path) -> dict[str, Path]:
+    return {p.stem: p for p in sorted((html_dir / "book").glob("*.html"))}
+
+
+def test_book_pages_speak_to_readers(html_dir: Path) -> None:
+    problems = [f"{name}.html: {msg}" for name, page in _pages(html_dir).items() if name != "lstm"
+                for msg in internal_references(page_text(page.read_text(encoding="utf-8")))]
+    assert not problems, "internal references in the book:\n" + "\n".join(problems)
+
+
+@pytest.mark.xfail(strict=True, reason="LSTM chapter revision pending")
+def test_lstm_chapter_speaks_to_readers(html_dir: Path) -> None:
+    page = _pages(html_dir)["lstm"]
+    problems = internal_references(page_text(page.read_text(encoding="utf-8")))
+    assert not problems, "internal references in the LSTM chapter:\n" + "\n".join(problems)
+
+
+# --- executed notebooks: parameters cells hidden, the profile named in prose -----------------------------
+
+# LSTM notebooks: run scripts/tag_parameters.py and print ic.chapters.executed_with(profile), then drop them here
+PENDING_TAGGING = {"lstm_noise_heatmaps", "lstm_sparsity"}
+
+
+def _executed_notebooks() -> list:
+    pending = pytest.mark.xfail(strict=True, reason="parameters cells not hidden and profile not named yet")
+    return [pytest.param(nb, marks=pending) if nb.stem in PENDING_TAGGING else nb
+            for nb in sorted((REPO / "book").glob("*.ipynb"))]
+
+
+@pytest.mark.parametrize("notebook", _executed_notebooks(), ids=lambda p: p.stem)
+def test_executed_notebook_hides_parameters_and_names_its_profile(notebook: Path, html_dir: Path) -> None:
+    import json
+
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    shown = [c for c in cells if {"parameters", "injected-parameters"} & set(c["metadata"].get("tags", []))
+             and "remove-cell" not in c["metadata"].get("tags", [])]
+    assert not shown, f"{notebook.name}: parameters cells shown in the book (run scripts/tag_parameters.py)"
+    text = page_text((html_dir / "book" / f"{notebook.stem}.html").read_text(encoding="utf-8"))
+    assert text.count("This page was executed with the") == 1, f"{notebook.stem}.html does not name its profile once"
