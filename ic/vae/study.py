@@ -1,22 +1,85 @@
-"""Study 3 as jobs: classification by re-generation with per-class VAEs (work in progress: no jobs yet)."""
+"""Study 3 as jobs: classification by re-generation with per-class VAEs (Rezaeifar, Taran & Voloshynovskiy 2018).
+
+A study exposes ``parts(profile) -> {part name: [Job]}``; ``plan`` is their ordered union (dependencies first,
+duplicates once) and the notebooks ask for a part by name. A part holds its train jobs before the score jobs
+that use them; parts are seed-major, so that a partial run has the same number of seeds for every setting.
+"""
 
 from __future__ import annotations
 
 from ..store import Job
+from .execute import HANDLERS
+from .jobs import STUDY as NAME
+from .jobs import examples_job, filters_job, score_job, train_job
+from .profiles import get_profile
+
+
+def _trained_and_scored(pairs: list[tuple[Job, list[Job]]]) -> list[Job]:
+    out = []
+    for model, scores in pairs:
+        out.append(model)
+        out.extend(scores)
+    return out
 
 
 class VAEStudy:
-    name = "vae"
+    name = NAME
     title = "Classification by re-generation with per-class VAEs (MNIST, Fashion-MNIST)"
 
     def parts(self, profile: str) -> dict[str, list[Job]]:
-        return {}
+        """Table I (MNIST dim_z, its dim_z 15 model is also the "supervised" row of Table V and the model of
+        Table VI) and its probe-set score first; then Table VI, the figures, Table III, Table V and the two σ²
+        tables, and the test-only σ² ablation."""
+        p = get_profile(profile)
+        seeds = range(p.seeds)
+        sc = lambda m, t, s2=None: score_job(p, m, t, s2)  # noqa: E731
+        mnist = lambda dz, s2=1.0, s=0, **kw: train_job(p, "mnist", dz, s2, s, **kw)  # noqa: E731
+        fmnist = lambda dz, s2=1.0, s=0: train_job(p, "fashion_mnist", dz, s2, s)  # noqa: E731
+        parts = {
+            "mnist dim_z": _trained_and_scored([(mnist(dz, s=s), [sc(mnist(dz, s=s), "mnist_test")])
+                                                for s in seeds for dz in p.mnist_dims]),
+            "mnist probe set": [sc(mnist(p.main_dim, s=s), "mnist_probes") for s in seeds],
+            "unseen rejection": [sc(mnist(p.main_dim, s=s), t) for s in seeds
+                                 for t in ("mnist_test", "fashion_mnist_test")],
+        }
+        main0 = mnist(p.main_dim, s=p.example_seed)
+        common = mnist(p.main_dim, s=p.example_seed, common=True)
+        parts["figures"] = [examples_job(p, sc(main0, "mnist_test")), common, filters_job(p, main0, common)]
+        parts["fashion dim_z"] = _trained_and_scored([(fmnist(dz, s=s), [sc(fmnist(dz, s=s), "fashion_mnist_test")])
+                                                      for s in seeds for dz in p.fmnist_dims])
+        parts["semi-supervised"] = _trained_and_scored(
+            [(mnist(p.main_dim, s=s, n_labelled=n), [sc(mnist(p.main_dim, s=s, n_labelled=n), "mnist_test")])
+             for s in seeds for n in p.labelled]) + [sc(mnist(p.main_dim, s=s), "mnist_test") for s in seeds]
+        parts["mnist sigma"] = _trained_and_scored([(mnist(dz, s2, s), [sc(mnist(dz, s2, s), "mnist_test")])
+                                                    for s in seeds for dz in p.sigma_dims for s2 in p.sigma2s])
+        parts["fashion sigma"] = _trained_and_scored(
+            [(fmnist(dz, s2, s), [sc(fmnist(dz, s2, s), "fashion_mnist_test")])
+             for s in seeds for dz in p.sigma_dims for s2 in p.sigma2s])
+        parts["test-only sigma"] = [sc(mnist(p.main_dim, s=s), "mnist_test", s2)
+                                    for s in seeds for s2 in p.test_only_sigma2s]
+        return parts
 
     def plan(self, profile: str) -> list[Job]:
-        return []
+        """Every job of every part once, in part order, each preceded by its deps."""
+        seen, out = set(), []
+
+        def add(j: Job) -> None:
+            if j.key in seen:
+                return
+            for d in j.deps:
+                add(d)
+            seen.add(j.key)
+            out.append(j)
+
+        for jobs in self.parts(profile).values():
+            for j in jobs:
+                add(j)
+        return out
 
     def execute(self, job: Job, ctx) -> dict:
-        raise ValueError(f"Unknown job kind {job.kind!r} for study vae")
+        if job.kind not in HANDLERS:
+            raise ValueError(f"Unknown job kind {job.kind!r} for study {NAME}")
+        return HANDLERS[job.kind](job, ctx)
 
 
 STUDY = VAEStudy()

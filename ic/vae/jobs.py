@@ -1,0 +1,102 @@
+"""Jobs of the VAE study (all in ``results/vae/``), one constructor per kind and one cost formula each.
+
+* ``train``    — the VAEs of one configuration (dataset, dim_z, σ², N labelled, seed), all classes in one batched
+  model (or one common VAE on all classes); its result holds the training history and the weights' SHA-256.
+* ``score``    — one trained configuration on one test set (MNIST test, Fashion-MNIST test, or the book's MNIST
+  probe set), possibly with a test-only σ²: per-probe scores (10 class means, stds, medians, mins and the
+  KL(best ‖ second) of three estimators), from which every table is computed for every threshold.
+* ``examples`` — the raw 300 cross-entropies per class of a correctly classified and a rejected probe (Fig. 4).
+* ``filters``  — decoder last-layer filters of the per-class VAEs and of the common VAE (Fig. 5).
+
+Configurations shared by several tables have one job: Table I's dim_z 15 model is also Table V's "supervised"
+row and Table VI's model.
+"""
+
+from __future__ import annotations
+
+from ..store import Job
+from .profiles import Profile
+from .training import TrainConfig
+
+STUDY = "vae"
+VERSIONS = {"train": 1, "score": 1, "examples": 1, "filters": 1}
+DATASETS = ("mnist", "fashion_mnist")
+TEST_SETS = ("mnist_test", "fashion_mnist_test", "mnist_probes")
+TEST_SET_SIZE = {"mnist_test": 10_000, "fashion_mnist_test": 10_000}
+
+#: measured on this machine (2-core Xeon with AMX, one torch thread, the other core busy), ic/vae/bench notes in
+#: the study's report: one batched training step costs TRAIN_S_PER_IMAGE seconds per (model × image) in fp32
+#: (10 models × batch 128: 0.45 s); scoring costs SCORE_S_PER_REGEN seconds per (probe × class × re-generation)
+#: (fp32: 4.8 probes/s at 10 classes × 300 re-generations)
+TRAIN_S_PER_IMAGE = {"fp32": 3.5e-4, "bf16": 2.7e-4}
+SCORE_S_PER_REGEN = {"fp32": 7.0e-5, "bf16": 5.0e-5}
+
+
+def train_config(p: Profile, dim_z: int, sigma2: float) -> TrainConfig:
+    return TrainConfig(dim_z=dim_z, sigma2=float(sigma2), activation=p.activation, batch_size=p.batch_size, lr=p.lr,
+                       holdout=p.holdout, round_steps=p.round_steps, max_rounds=p.max_rounds, patience=p.patience,
+                       precision=p.train_precision)
+
+
+def train_job(p: Profile, dataset: str, dim_z: int, sigma2: float = 1.0, seed: int = 0, *,
+              n_labelled: int | None = None, common: bool = False) -> Job:
+    """The per-class VAEs (or, with ``common``, one VAE on all classes) of one configuration. ``n_labelled``: train
+    on N labelled images in all, N / 10 of each class (the semi-supervised rows of Table V); None: all images."""
+    if dataset not in DATASETS:
+        raise ValueError(f"Unknown dataset {dataset!r}: use one of {', '.join(DATASETS)}.")
+    if n_labelled is not None and (n_labelled % 10 or n_labelled < 20):
+        raise ValueError(f"n_labelled = {n_labelled}: use a multiple of 10 (N / 10 images per class), at least 20")
+    cfg = train_config(p, dim_z, sigma2)
+    config = {"dataset": dataset, "models": "common" if common else "per_class", "n_labelled": n_labelled,
+              "max_per_class": p.max_per_class, "train": cfg.to_dict()}
+    n_models = 1 if common else 10
+    cost = cfg.max_rounds * cfg.round_steps * n_models * cfg.batch_size * TRAIN_S_PER_IMAGE[cfg.precision] + 10
+    what = "common VAE" if common else f"N={n_labelled}" if n_labelled else "all labels"
+    return Job(STUDY, "train", config, seed=seed, version=VERSIONS["train"], cost_s=cost,
+               label=f"train {dataset} dim_z={dim_z} σ²={sigma2:g} {what} #{seed}", group=_group(dataset, config, seed))
+
+
+def _group(dataset: str, config: dict, seed: int) -> str:
+    t = config["train"]
+    return f"vae-{dataset}-{config['models']}-{config['n_labelled']}-{t['dim_z']}-{t['sigma2']:g}-{seed}"
+
+
+def n_probes(p: Profile, test_set: str) -> int:
+    if test_set == "mnist_probes":
+        return p.probe_set
+    return p.test_probes or TEST_SET_SIZE[test_set]
+
+
+def score_job(p: Profile, model: Job, test_set: str, sigma2: float | None = None) -> Job:
+    """``model`` (a ``train`` job) scored on ``test_set``; ``sigma2`` the re-generation noise variance at test
+    (None: the training σ²)."""
+    if test_set not in TEST_SETS:
+        raise ValueError(f"Unknown test set {test_set!r}: use one of {', '.join(TEST_SETS)}.")
+    if model.kind != "train" or model.config["models"] != "per_class":
+        raise ValueError("a score job needs a per-class train job")
+    train_sigma2 = model.config["train"]["sigma2"]
+    test_sigma2 = float(train_sigma2 if sigma2 is None else sigma2)
+    n = n_probes(p, test_set)
+    config = {"model": model.key, "test_set": test_set, "n_probes": n if test_set == "mnist_probes" else p.test_probes,
+              "samples": p.samples, "sigma2": test_sigma2, "precision": p.score_precision}
+    cost = n * 10 * p.samples * SCORE_S_PER_REGEN[p.score_precision] + 5
+    extra = "" if test_sigma2 == train_sigma2 else f" test σ²={test_sigma2:g}"
+    return Job(STUDY, "score", config, seed=model.seed, version=VERSIONS["score"], cost_s=cost,
+               label=f"score {model.label.removeprefix('train ')} on {test_set}{extra}", group=model.group,
+               deps=(model,))
+
+
+def examples_job(p: Profile, score: Job) -> Job:
+    """Raw cross-entropies of one correctly classified and one rejected probe of ``score`` (Fig. 4)."""
+    config = {"score": score.key, "thr_correct": max(p.mnist_thresholds),
+              "thr_rejected": min(t for t in p.mnist_thresholds if t > 0)}
+    model = score.deps[0]
+    cost = 2 * 10 * p.samples * SCORE_S_PER_REGEN[p.score_precision] + 5
+    return Job(STUDY, "examples", config, seed=score.seed, version=VERSIONS["examples"], cost_s=cost,
+               label=f"examples of {score.label.removeprefix('score ')}", group=score.group, deps=(model, score))
+
+
+def filters_job(p: Profile, per_class: Job, common: Job) -> Job:
+    config = {"per_class": per_class.key, "common": common.key, "n_filters": p.n_filters}
+    return Job(STUDY, "filters", config, seed=per_class.seed, version=VERSIONS["filters"], cost_s=5,
+               label="decoder filters: per-class VAEs vs common VAE", group=per_class.group, deps=(per_class, common))
