@@ -86,11 +86,15 @@ def _autocast(precision: str):
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
+def _at_least_fp32(t: torch.Tensor) -> torch.Tensor:
+    return t.to(torch.promote_types(t.dtype, torch.float32))
+
+
 def batched_step(model: BatchedVAE, opt: torch.optim.Optimizer, xb: torch.Tensor, eps: torch.Tensor,
                  sigma2: float, precision: str = "fp32") -> torch.Tensor:
     """One Adam step of every model on its batch ``xb[k]``; returns the per-model mean −ELBO ``[K]``."""
     with _autocast(precision):
-        per_model = model.negative_elbo(xb, eps, sigma2).float().mean(dim=1)
+        per_model = _at_least_fp32(model.negative_elbo(xb, eps, sigma2)).mean(dim=1)
     loss = per_model.sum()
     if not torch.isfinite(loss):
         raise FloatingPointError(f"Non-finite VAE training loss ({per_model.tolist()}): lower the learning rate "
@@ -131,7 +135,7 @@ def train_vaes(images: list[torch.Tensor], cfg: TrainConfig, seed: int, *, devic
 
     def held_out_loss() -> torch.Tensor:
         with torch.no_grad(), _autocast(cfg.precision):
-            per_image = model.negative_elbo(x_hold, hold_eps, cfg.sigma2).float()
+            per_image = _at_least_fp32(model.negative_elbo(x_hold, hold_eps, cfg.sigma2))
         return (per_image * hold_mask).sum(dim=1) / n_hold
 
     best = {n: p.detach().clone() for n, p in model.named_parameters()}
