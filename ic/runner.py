@@ -7,14 +7,23 @@ A *study* (one per source document) is an object with
 * ``execute(job, ctx) -> dict`` — compute one job's result (``ctx.require`` gives the records of the jobs it
   depends on, ``ctx.weights`` the trained weights of a model job).
 
-``reproduce`` runs the missing jobs until a time budget is used up; a job whose result exists is never run
+A job declares the jobs it needs in ``Job.deps``. ``reproduce`` runs the missing jobs until a wall-time budget
+is used up: before a job it runs the job's missing deps (recursively, each once), and it starts the job only if
+the expected wall time of the job *and* those deps fits in what is left. A job whose result exists is never run
 again, and a killed run resumes where it stopped because every result is written atomically on completion.
+
+Sharding (``--shard i/n``): a job belongs to the shard of its *anchor*: its ``group`` if it has one (a study
+gives a model and the jobs that use it one group), else the anchor of its first dep, else its own key. So a
+job runs in the same process as the deps of its group; a dep shared by several groups (the cGAN's judge) is
+run by whichever process needs it first — perhaps by two at once, which costs time but never changes a
+result (same seed, atomic writes).
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
+import logging
 import re
 import sys
 import time
@@ -23,7 +32,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .device import choose_device
-from .store import Job, ResultStore, WeightCache, store_for
+from .store import Job, ResultStore, WeightCache, cpu_model, recorded_weights_sha256, store_for
+
+log = logging.getLogger("ic.runner")
 
 #: name -> module that defines ``STUDY``; in the order the book presents them.
 STUDY_MODULES = {
@@ -69,18 +80,57 @@ class Context:
     def weights(self, job: Job) -> Any:
         """Trained weights of a model job: from the cache, else by (re)running the job, which saves them.
 
-        When the result is committed but the weights are not cached (a fresh clone), the job is executed
-        again with the same seed to rebuild them; the stored result is left untouched.
+        When the result is stored but the weights are not cached (a fresh clone), the job is executed again
+        with the same seed to rebuild them (the stored result is left untouched), and the rebuilt file is
+        checked against the SHA-256 the result recorded (:func:`ic.store.recorded_weights_sha256`); a result
+        without one (older LSTM results) is rebuilt unchecked, with a log line.
         """
         if not self.weights_cache.has(job):
             if self.store.has(job):
                 self.study.execute(job, self)
+                self._check_rebuilt(job)
             else:
                 self.require(job)
         if not self.weights_cache.has(job):
             raise RuntimeError(f"Job {job.key} ({job.describe()}) did not save weights to "
                                f"{self.weights_cache.path(job)}")
         return self.weights_cache.load(job)
+
+    def _check_rebuilt(self, job: Job) -> None:
+        if not self.weights_cache.has(job):
+            return                      # weights() reports the missing file
+        record = self.store.load(job)
+        expected = recorded_weights_sha256(record)
+        if expected is None:
+            log.info("rebuilt the weights of %s unchecked: its result records no SHA-256", job.describe())
+            return
+        got = self.weights_cache.sha256(job)
+        if got == expected:
+            return
+        kept = self.weights_cache.path(job, "mismatch")
+        self.weights_cache.path(job).replace(kept)
+        env = record.get("environment", {})
+        raise RuntimeError(
+            f"{job.describe()} ({job.key}): the rebuilt weights differ from those its stored result was computed "
+            f"with (SHA-256 {got[:12]}… vs {expected[:12]}…). Retraining is bit-exact only with the same torch "
+            f"thread count, CPU (or GPU) and torch version, the usual reasons for a difference: the result was "
+            f"made with {env.get('torch_threads', '?')} threads on {env.get('cpu_model', 'an unrecorded CPU')} "
+            f"({env.get('device', '?')}), torch {env.get('torch', '?')}; here {_torch_threads()} threads on "
+            f"{cpu_model()} ({self.device}), torch {_torch_version()} (set the threads with --threads). The rebuilt "
+            f"file was moved to {kept}. Either rebuild on a matching machine, or accept the difference by deleting "
+            f"{self.store.path(job)} (and the results of the jobs that use it) so that they are recomputed here.")
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def _torch_version() -> str:
+    import torch
+
+    return torch.__version__
 
 
 def parse_budget(text: str | float | None) -> float | None:
@@ -96,17 +146,43 @@ def parse_budget(text: str | float | None) -> float | None:
     return h * 3600 + mi * 60 + s
 
 
-def expected_cost(job: Job, done: list[tuple[Job, dict]]) -> float:
-    """CPU seconds a missing job is expected to take, from the done jobs (pairs of job and record) of the same
-    study and kind: the mean CPU time of those of the same shape (the same cost estimate ``cost_s``, which the
-    study derives from the job's size), else the job's estimate scaled by the mean ratio of measured to
-    estimated cost, else the job's estimate."""
-    same_kind = [(j, r) for j, r in done if j.kind == job.kind and j.study == job.study]
-    same_shape = [r["cpu_time_s"] for j, r in same_kind if j.cost_s == job.cost_s]
+def expected_cost(job: Job, done: list[tuple[Job, dict]], device: str | None = None) -> float:
+    """Wall seconds a missing job is expected to take, learnt from the done jobs (pairs of job and stored
+    record) of the same study and kind that ran on ``device`` (a device type such as ``cpu`` or ``cuda``;
+    None: any): the mean wall time of those of the same shape (the same estimate ``cost_s``, which the study
+    derives from the job's size), else the job's estimate scaled by the mean ratio of measured to estimated
+    wall time, else the job's estimate."""
+    same_kind = [(j, r) for j, r in done if j.kind == job.kind and j.study == job.study
+                 and (device is None or _device_type(r.get("environment", {}).get("device")) == _device_type(device))]
+    same_shape = [r["wall_time_s"] for j, r in same_kind if j.cost_s == job.cost_s]
     if same_shape:
         return sum(same_shape) / len(same_shape)
-    ratios = [r["cpu_time_s"] / j.cost_s for j, r in same_kind if j.cost_s > 0]
+    ratios = [r["wall_time_s"] / j.cost_s for j, r in same_kind if j.cost_s > 0]
     return job.cost_s * sum(ratios) / len(ratios) if ratios else job.cost_s
+
+
+def _device_type(device: Any) -> str:
+    return str(device or "cpu").split(":")[0]
+
+
+def missing_deps(job: Job, store: ResultStore) -> list[Job]:
+    """The deps of ``job`` without a stored result, recursively, each once, in the order to run them (every job
+    after the deps it needs)."""
+    order: list[Job] = []
+    seen: set[str] = set()
+
+    def visit(j: Job, path: tuple[str, ...]) -> None:
+        for d in j.deps:
+            if d.key in path:
+                raise ValueError(f"dependency cycle: {' -> '.join(path)} -> {d.key}")
+            if d.key in seen or store.has(d):
+                continue
+            visit(d, (*path, d.key))
+            seen.add(d.key)
+            order.append(d)
+
+    visit(job, (job.key,))
+    return order
 
 
 def select_studies(only: str | None) -> list[str]:
@@ -119,8 +195,9 @@ def select_studies(only: str | None) -> list[str]:
 
 
 def status(profile: str = "paper", only: str | None = None, out=sys.stdout) -> list[dict]:
-    """Print and return, per study, jobs done / missing and CPU time spent / still expected."""
+    """Print and return, per study, jobs done / missing and wall time spent / still expected (on this device)."""
     store = store_for(profile)
+    dev = str(choose_device())
     rows = []
     for name in select_studies(only):
         study = get_study(name)
@@ -134,14 +211,14 @@ def status(profile: str = "paper", only: str | None = None, out=sys.stdout) -> l
         rows.append({
             "study": name, "title": study.title, "jobs": len(jobs), "done": len(done_records),
             "missing": len(missing),
-            "cpu_spent_h": sum(r["cpu_time_s"] for r in done_records) / 3600,
-            "cpu_expected_h": sum(expected_cost(j, done) for j in missing) / 3600,
+            "wall_spent_h": sum(r["wall_time_s"] for r in done_records) / 3600,
+            "wall_expected_h": sum(expected_cost(j, done, dev) for j in missing) / 3600,
             "per_kind": {k: {"done": v[0], "missing": v[1]} for k, v in per_kind.items()},
         })
     print(f"results store: {store.root}  (profile {profile})", file=out)
-    print(f"{'study':<10}{'done':>7}{'missing':>9}{'CPU h spent':>13}{'CPU h to go':>13}", file=out)
+    print(f"{'study':<10}{'done':>7}{'missing':>9}{'wall h spent':>14}{'wall h to go':>14}", file=out)
     for r in rows:
-        print(f"{r['study']:<10}{r['done']:>7}{r['missing']:>9}{r['cpu_spent_h']:>13.2f}{r['cpu_expected_h']:>13.2f}",
+        print(f"{r['study']:<10}{r['done']:>7}{r['missing']:>9}{r['wall_spent_h']:>14.2f}{r['wall_expected_h']:>14.2f}",
               file=out)
         for kind, c in r["per_kind"].items():
             print(f"  {kind:<16}{c['done']:>5} done {c['missing']:>5} missing", file=out)
@@ -158,21 +235,28 @@ def parse_shard(text: str | None) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
+def shard_anchor(job: Job) -> str:
+    """What decides a job's shard: its group, else its first dep's anchor, else its key (see the module text)."""
+    while not job.group and job.deps:
+        job = job.deps[0]
+    return job.group or job.key
+
+
 def in_shard(job: Job, shard: tuple[int, int]) -> bool:
     i, n = shard
     if n == 1:
         return True
-    group = job.group or job.key
-    return int(hashlib.sha256(group.encode()).hexdigest(), 16) % n == i
+    return int(hashlib.sha256(shard_anchor(job).encode()).hexdigest(), 16) % n == i
 
 
 def reproduce(profile: str = "smoke", only: str | None = None, budget: str | float | None = None,
               device: str | None = None, progress: bool = True, out=sys.stdout, shard: str | None = None) -> dict:
-    """Run every missing job of the selected studies, in plan order, until the budget is used up.
+    """Run every missing job of the selected studies, in plan order, until the wall-time budget is used up.
 
-    A job is started only if its expected cost fits in the remaining budget; a started job runs to its end
-    (its result is written atomically), so stopping never leaves a partial result. With ``shard="i/n"``,
-    n processes can share the work (e.g. one per core); a model and the jobs that use it stay together.
+    Before a job its missing deps run (recursively). A job is started only if the expected wall time of the job
+    and its missing deps fits in the remaining budget; a job that needs a job left for the next run is left too.
+    A started job runs to its end (its result is written atomically), so stopping never leaves a partial
+    result. With ``shard="i/n"``, n processes can share the work (e.g. one per core): see :func:`shard_anchor`.
     """
     from tqdm.auto import tqdm
 
@@ -194,24 +278,21 @@ def reproduce(profile: str = "smoke", only: str | None = None, budget: str | flo
         for job in bar:
             if store.has(job):          # produced meanwhile as a dependency of an earlier job
                 continue
+            chain = [*missing_deps(job, store), job]
+            expected = [expected_cost(j, done, str(dev)) for j in chain]
             elapsed = time.perf_counter() - t0
-            # a job whose model was left for the next run would train that model first: leave it too
-            expected_s = expected_cost(job, done)
-            if budget_s is not None and (job.group in skipped or elapsed + expected_s > budget_s):
+            # a job that needs a job left for the next run would run it first: leave it too (jobs of a study that
+            # declares no deps: those of the group of a job left)
+            left_behind = any(j.key in skipped for j in chain) or job.group in skipped
+            if budget_s is not None and (left_behind or elapsed + sum(expected) > budget_s):
                 summary["stopped_at_budget"] = True
                 summary["skipped_budget"] += 1
                 skipped.add(job.key)
                 continue
             bar.set_postfix_str(job.describe()[:60])
-            if not progress:            # a log line per job instead of the bar (background runs)
-                print(f"{time.strftime('%H:%M:%S')} start {job.describe()} "
-                      f"(expected {expected_s / 60:.1f} min)", file=out, flush=True)
-            started = time.perf_counter()
-            done.append((job, ctx.require(job)))
-            summary["ran"] += 1
-            if not progress:
-                print(f"{time.strftime('%H:%M:%S')} done  {job.key} in {(time.perf_counter() - started) / 60:.1f} min",
-                      file=out, flush=True)
+            for j, expected_s in zip(chain, expected):
+                done.append((j, _run_logged(ctx, j, expected_s, progress, out)))
+                summary["ran"] += 1
         bar.close()
     summary["seconds"] = time.perf_counter() - t0
     msg = (f"ran {summary['ran']} jobs in {summary['seconds'] / 60:.1f} min; "
@@ -220,3 +301,16 @@ def reproduce(profile: str = "smoke", only: str | None = None, budget: str | flo
         msg += f"; {summary['skipped_budget']} left for the next run (budget {budget})"
     print(msg, file=out)
     return summary
+
+
+def _run_logged(ctx: Context, job: Job, expected_s: float, progress: bool, out) -> dict:
+    """``ctx.require(job)``; without the progress bar, one timestamped line when it starts and one when done."""
+    if not progress:
+        print(f"{time.strftime('%H:%M:%S')} start {job.describe()} (expected {expected_s / 60:.1f} min)",
+              file=out, flush=True)
+    started = time.perf_counter()
+    record = ctx.require(job)
+    if not progress:
+        print(f"{time.strftime('%H:%M:%S')} done  {job.key} in {(time.perf_counter() - started) / 60:.1f} min",
+              file=out, flush=True)
+    return record

@@ -36,7 +36,10 @@ def canonical_json(obj: Any) -> str:
 
 @dataclass(frozen=True)
 class Job:
-    """One unit of work. ``cost_s`` (expected CPU seconds) is a planning estimate, not part of the key."""
+    """One unit of work. ``cost_s`` (expected wall seconds on this device) is a planning estimate, not part of
+    the key. ``deps`` are the jobs whose results or weights this job needs; the runner runs the missing ones
+    first (recursively) and counts them with the job in the budget. ``group`` names the shard unit (a model and
+    the jobs that use it); neither is part of the key."""
 
     study: str
     kind: str
@@ -46,7 +49,7 @@ class Job:
     cost_s: float = 60.0
     label: str = ""
     group: str = ""     # jobs sharing a group (a model and the jobs that use it) run in the same shard
-    deps: tuple = ()    # jobs whose results this job needs (run first); not part of the key
+    deps: tuple = ()    # jobs whose results this job needs (run first)
 
     @property
     def identity(self) -> dict:
@@ -60,6 +63,16 @@ class Job:
 
     def describe(self) -> str:
         return self.label or f"{self.study}/{self.kind} seed={self.seed}"
+
+
+#: result fields in which a model job records the SHA-256 of the weights it saved (``WeightCache.save``)
+WEIGHT_HASH_FIELDS = ("weights_sha256", "generator_sha256")
+
+
+def recorded_weights_sha256(record: Mapping[str, Any]) -> str | None:
+    """The SHA-256 of the saved weights that a stored record names, or None (an older result without one)."""
+    result = record.get("result", {})
+    return next((result[f] for f in WEIGHT_HASH_FIELDS if result.get(f)), None)
 
 
 def _check_finite(obj: Any, where: str = "result") -> None:
@@ -92,6 +105,18 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux: /proc/cpuinfo; else ``platform.processor()``)."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def environment_info(device: str | None = None) -> dict:
     import numpy
     import torch
@@ -104,6 +129,7 @@ def environment_info(device: str | None = None) -> dict:
         "numpy": numpy.__version__,
         "ic": __version__,
         "machine": platform.machine(),
+        "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "device": device or "cpu",

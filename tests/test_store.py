@@ -1,16 +1,21 @@
-"""The results store and the runner: keys, atomic writes, no reruns, budget, resumption."""
+"""The results store and the runner: keys, atomic writes, no reruns, deps, wall-time budget, resumption, the
+SHA-256 check of rebuilt weights."""
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 import math
 import re
+import shutil
+import time
 from dataclasses import replace
 
 import pytest
 
 from ic import runner
+from ic import store as store_module
 from ic.store import Job, ResultStore, WeightCache, atomic_write_bytes, store_for
 
 
@@ -65,15 +70,17 @@ def test_nan_result_is_refused_and_nothing_written(tmp_path):
     assert not store.has(job())
 
 
-def test_atomic_write_keeps_old_file_when_writing_fails(tmp_path):
+def test_atomic_write_keeps_old_file_when_writing_fails(tmp_path, monkeypatch):
+    """The write fails after the new bytes went to disk (at fsync): the old file must be intact, no temp left."""
     target = tmp_path / "r.json"
     atomic_write_bytes(target, b"old")
 
-    class Boom(bytes):
-        pass
+    def failing_fsync(fd):
+        raise OSError("disk full")
 
-    with pytest.raises(TypeError):
-        atomic_write_bytes(target, object())  # type: ignore[arg-type]
+    monkeypatch.setattr(store_module.os, "fsync", failing_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write_bytes(target, b"new content")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
 
@@ -86,13 +93,27 @@ def test_corrupt_result_file_gives_clear_error(tmp_path):
         store.load(job())
 
 
+def test_result_file_of_another_key_is_a_clear_error(tmp_path):
+    store = ResultStore(tmp_path)
+    store.run(job(config={"x": 4}), lambda: {"y": 16})
+    shutil.copy(store.path(job(config={"x": 4})), store.path(job()))       # e.g. a file renamed by hand
+    with pytest.raises(RuntimeError, match="belongs to key .*delete it"):
+        store.load(job())
+
+
 def test_weight_cache_roundtrip(tmp_path):
     import torch
 
     cache = WeightCache(tmp_path)
-    cache.save(job(), {"w": torch.arange(3)})
-    assert cache.has(job())
+    sha = cache.save(job(), {"w": torch.arange(3)})
+    assert cache.has(job()) and not cache.has(job(), "state")
     assert cache.load(job())["w"].tolist() == [0, 1, 2]
+    assert sha == cache.sha256(job()) and len(sha) == 64
+    cache.save(job(), {"w": torch.arange(4)}, tag="state")                   # a tagged checkpoint beside it
+    assert cache.load(job(), "state")["w"].tolist() == [0, 1, 2, 3] and cache.load(job())["w"].tolist() == [0, 1, 2]
+    assert cache.sha256(job(), "state") != sha
+    cache.delete(job(), "state")
+    assert not cache.has(job(), "state") and cache.has(job())
 
 
 def test_store_for_profiles(monkeypatch, tmp_path):
@@ -107,35 +128,44 @@ def test_store_for_profiles(monkeypatch, tmp_path):
 
 # --------------------------------------------------------------------------- runner with a toy study
 class ToyStudy:
+    """A model job (saves weights, records their SHA-256) and three jobs that use it (declared as a dep).
+    ``salt`` goes into the weights: changing it stands for retraining on another machine."""
+
     name = "toy"
     title = "toy"
 
     def __init__(self):
         self.executed = []
+        self.salt = 0
+        self.record_hash = True
 
     def plan(self, profile):
         model = Job("toy", "model", {"w": 2}, seed=0, cost_s=0.1)
-        uses = [Job("toy", "use", {"model": model.key, "x": x}, seed=0, cost_s=1, group=model.key) for x in range(3)]
+        uses = [Job("toy", "use", {"model": model.key, "x": x}, seed=0, cost_s=1, group=model.key, deps=(model,))
+                for x in range(3)]
         return [model, *uses]
 
     def execute(self, job, ctx):
         self.executed.append(job.kind)
         if job.kind == "model":
-            ctx.weights_cache.save(job, {"w": job.config["w"]})
-            return {"trained": True}
-        model = self.plan("smoke")[0]
-        w = ctx.weights(model)["w"]
+            sha = ctx.weights_cache.save(job, {"w": job.config["w"], "salt": self.salt})
+            return {"trained": True, **({"weights_sha256": sha} if self.record_hash else {})}
+        w = ctx.weights(job.deps[0])["w"]
         return {"y": w * job.config["x"]}
 
 
-@pytest.fixture
-def toy(monkeypatch, tmp_path):
-    study = ToyStudy()
-    monkeypatch.setitem(runner.STUDY_MODULES, "toy", "toy")
+def install(study, monkeypatch, tmp_path):
+    """Make ``study`` the only study the runner knows, with its store and cache under ``tmp_path``."""
+    monkeypatch.setitem(runner.STUDY_MODULES, study.name, study.name)
     monkeypatch.setattr(runner, "get_study", lambda name: study)
     monkeypatch.setenv("IC_RESULTS_DIR", str(tmp_path / "res"))
     monkeypatch.setenv("IC_CACHE_DIR", str(tmp_path / "cache"))
     return study
+
+
+@pytest.fixture
+def toy(monkeypatch, tmp_path):
+    return install(ToyStudy(), monkeypatch, tmp_path)
 
 
 def test_reproduce_runs_missing_jobs_once_and_resumes(toy, tmp_path):
@@ -182,26 +212,127 @@ def test_budget_leaves_the_jobs_of_a_model_it_left(toy, monkeypatch):
     assert runner.reproduce("paper", only="toy", budget=1000, progress=False)["ran"] == 4
 
 
-def test_expected_cost_from_jobs_of_the_same_shape_else_the_measured_ratio():
+def test_expected_cost_is_wall_time_learnt_from_jobs_of_the_same_shape_else_the_measured_ratio():
     small = Job("s", "fit", {"k": 2}, seed=0, cost_s=10)
     big = Job("s", "fit", {"k": 20}, seed=0, cost_s=100)
-    done = [(small, {"cpu_time_s": 30.0}), (replace(small, seed=1), {"cpu_time_s": 50.0})]
-    assert runner.expected_cost(replace(small, seed=2), done) == 40.0
-    assert runner.expected_cost(big, done) == pytest.approx(400.0)       # measured 4 × the estimate
-    assert runner.expected_cost(Job("s", "other", {}, seed=0, cost_s=7), done) == 7
+    cpu = {"device": "cpu"}
+    done = [(small, {"wall_time_s": 30.0, "cpu_time_s": 60.0, "environment": cpu}),
+            (replace(small, seed=1), {"wall_time_s": 50.0, "cpu_time_s": 100.0, "environment": cpu})]
+    assert runner.expected_cost(replace(small, seed=2), done, "cpu") == 40.0
+    assert runner.expected_cost(big, done, "cpu") == pytest.approx(400.0)       # measured 4 × the estimate
+    assert runner.expected_cost(Job("s", "other", {}, seed=0, cost_s=7), done, "cpu") == 7
+    # records of another device say nothing about this one
+    assert runner.expected_cost(replace(small, seed=2), done, "cuda:0") == 10
+    gpu = [(replace(small, seed=3), {"wall_time_s": 1.0, "cpu_time_s": 1.0, "environment": {"device": "cuda:0"}})]
+    assert runner.expected_cost(replace(small, seed=2), done + gpu, "cuda") == 1.0
+    assert runner.expected_cost(replace(small, seed=2), done + gpu, "cpu") == 40.0
+
+
+class SleepStudy:
+    """Jobs that wait (wall time, no CPU time); ``chain`` jobs depend on each other, listed in reverse."""
+
+    name = "sleep"
+    title = "sleep"
+
+    def __init__(self, seconds=0.3):
+        self.seconds, self.executed = seconds, []
+
+    def plan(self, profile):
+        return [Job("sleep", "nap", {"i": i}, seed=0, cost_s=0.01) for i in range(3)]
+
+    def execute(self, job, ctx):
+        self.executed.append(job.key)
+        for d in job.deps:
+            assert ctx.store.has(d), f"{job.describe()} ran before its dep {d.describe()}"
+        time.sleep(self.seconds)
+        return {"i": job.config.get("i", -1)}
+
+
+@pytest.fixture
+def sleepy(monkeypatch, tmp_path):
+    return install(SleepStudy(), monkeypatch, tmp_path)
+
+
+def test_budget_is_wall_time(sleepy):
+    """The first nap takes 0.3 s of wall time and almost no CPU time; learnt from it, a second nap does not fit
+    in what is left of a 0.5 s budget (learnt from CPU time it would)."""
+    s = runner.reproduce("paper", only="sleep", budget=0.5, progress=False)
+    assert s["ran"] == 1 and s["stopped_at_budget"] and s["skipped_budget"] == 2
+    record = next(store_for("paper").records("sleep"))
+    assert record["wall_time_s"] >= 0.3 > 10 * record["cpu_time_s"]
+
+
+def test_deps_run_first_once_in_order_and_logged(sleepy, monkeypatch):
+    sleepy.seconds = 0.0
+    a = Job("sleep", "nap", {"name": "a"}, seed=0, cost_s=1)
+    b = Job("sleep", "nap", {"name": "b"}, seed=0, cost_s=1, deps=(a,))
+    c = Job("sleep", "nap", {"name": "c"}, seed=0, cost_s=1, deps=(b, a))
+    d = Job("sleep", "nap", {"name": "d"}, seed=0, cost_s=1, deps=(a,))
+    monkeypatch.setattr(sleepy, "plan", lambda profile: [c, d])            # a and b are not in the plan
+    out = io.StringIO()
+    s = runner.reproduce("paper", only="sleep", progress=False, out=out)
+    assert sleepy.executed == [a.key, b.key, c.key, d.key] and s["ran"] == 4
+    dones = [ln.split()[2] for ln in out.getvalue().splitlines() if re.match(r"\d\d:\d\d:\d\d done ", ln)]
+    assert dones == [a.key, b.key, c.key, d.key]
+
+
+def test_budget_counts_the_missing_deps_with_the_job(sleepy, monkeypatch):
+    """The job alone (1 s) fits in a 3 s budget, with its model (5 s) it does not: nothing may start."""
+    model = Job("sleep", "model", {}, seed=0, cost_s=5)
+    use = Job("sleep", "use", {}, seed=0, cost_s=1, deps=(model,))
+    monkeypatch.setattr(sleepy, "plan", lambda profile: [use])
+    s = runner.reproduce("paper", only="sleep", budget=3, progress=False)
+    assert sleepy.executed == [] and s["skipped_budget"] == 1
+    sleepy.seconds = 0.0
+    assert runner.reproduce("paper", only="sleep", budget=7, progress=False)["ran"] == 2
+    assert sleepy.executed == [model.key, use.key]
+
+
+def test_dependency_cycle_is_a_clear_error():
+    a = Job("s", "a", {}, seed=0)
+    b = Job("s", "b", {}, seed=0, deps=(a,))
+    object.__setattr__(a, "deps", (b,))                                   # a needs b needs a
+    with pytest.raises(ValueError, match="cycle"):
+        runner.missing_deps(b, ResultStore("/nonexistent"))
 
 
 def test_weights_rebuilt_when_result_committed_but_cache_empty(toy, tmp_path):
+    """A fresh clone: results stored, weight cache empty. The use job rebuilds the model's weights by re-running
+    the model job, checks them against the recorded SHA-256 and leaves the model's result untouched."""
     runner.reproduce("paper", only="toy", progress=False)
-    import shutil
-
     shutil.rmtree(tmp_path / "cache" / "weights")
-    use = toy.plan("paper")[1]
+    model, use = toy.plan("paper")[:2]
     store_for("paper").path(use).unlink()
-    before = store_for("paper").path(toy.plan("paper")[0]).read_text()
+    before = store_for("paper").path(model).read_text()
     runner.reproduce("paper", only="toy", progress=False)
-    assert store_for("paper").has(use)
-    assert store_for("paper").path(toy.plan("paper")[0]).read_text() == before  # result untouched
+    assert store_for("paper").has(use) and toy.executed.count("model") == 2
+    assert store_for("paper").path(model).read_text() == before  # result untouched
+    assert WeightCache(tmp_path / "cache" / "weights").has(model)
+
+
+def test_rebuilt_weights_that_differ_from_the_record_are_a_clear_error(toy, tmp_path):
+    runner.reproduce("paper", only="toy", progress=False)
+    shutil.rmtree(tmp_path / "cache" / "weights")
+    model, use = toy.plan("paper")[:2]
+    store_for("paper").path(use).unlink()
+    toy.salt = 1                                     # retrained elsewhere: different bytes
+    with pytest.raises(RuntimeError, match=r"(?s)differ.*thread count, CPU.*1 threads.*--threads.*moved.*deleting"):
+        runner.reproduce("paper", only="toy", progress=False)
+    cache = WeightCache(tmp_path / "cache" / "weights")
+    assert not cache.has(model) and cache.has(model, "mismatch")       # never used silently afterwards
+    assert not store_for("paper").has(use)
+
+
+def test_weights_without_a_recorded_hash_are_rebuilt_unchecked_with_a_log_line(toy, tmp_path, caplog):
+    toy.record_hash = False                          # an older result
+    runner.reproduce("paper", only="toy", progress=False)
+    shutil.rmtree(tmp_path / "cache" / "weights")
+    store_for("paper").path(toy.plan("paper")[1]).unlink()
+    toy.salt = 1
+    with caplog.at_level(logging.INFO, logger="ic.runner"):
+        assert runner.reproduce("paper", only="toy", progress=False)["ran"] == 1
+    lines = [r.getMessage() for r in caplog.records if r.name == "ic.runner"]
+    assert len(lines) == 1 and "unchecked" in lines[0] and "model" in lines[0]
 
 
 def test_shards_partition_the_jobs_and_keep_groups_together(toy):
@@ -210,6 +341,15 @@ def test_shards_partition_the_jobs_and_keep_groups_together(toy):
     assert sorted(j.key for s in shards for j in s) == sorted(j.key for j in jobs)
     model_shard = next(i for i, s in enumerate(shards) if jobs[0] in s)
     assert all(j in shards[model_shard] for j in jobs[1:])
+
+
+def test_a_job_without_group_follows_its_first_dep_to_its_shard():
+    models = [Job("s", "model", {"i": i}, seed=0) for i in range(8)]
+    uses = [Job("s", "use", {"i": i}, seed=0, deps=(m,)) for i, m in enumerate(models)]
+    for n in (2, 3):
+        for m, u in zip(models, uses):
+            assert [runner.in_shard(u, (i, n)) for i in range(n)] == [runner.in_shard(m, (i, n)) for i in range(n)]
+    assert len({runner.in_shard(m, (0, 2)) for m in models}) == 2      # the models themselves are spread
 
 
 @pytest.mark.parametrize("text,seconds", [("45m", 2700), ("2h", 7200), ("1h30m", 5400), ("90", 90), (None, None)])
