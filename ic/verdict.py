@@ -106,8 +106,8 @@ class Metric:
 #: Test accuracy as a fraction (the thesis and the cGAN post).
 ACCURACY = Metric(
     "accuracy", "fraction", 0.05, (0.0, 1.0),
-    "5 percentage points of test accuracy: well below the effects the thesis's claims rest on; the cGAN "
-    "settings differ by less, so those claims are judged as comparisons, not as levels")
+    "5 percentage points of test accuracy: well below the effects the thesis's claims rest on; the settings of "
+    "the GAN post differ by less, so its claims are judged as comparisons, not as levels")
 #: The VAE paper's accuracy, in percent of the (not rejected) test probes.
 VAE_ACCURACY = Metric(
     "accuracy (%)", "percent", 0.5, (1.0, 100.0),

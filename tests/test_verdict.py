@@ -255,3 +255,17 @@ def test_metrics_table_states_every_margin():
     table = V.metrics_table()
     assert table["margin m"].tolist() == ["0.05", "0.5 pp", "0.01"]
     assert table["why this margin"].str.len().min() > 20
+
+
+def test_the_book_shows_the_current_rule_once():
+    """The executed page "How we judge" shows every section of the rule exactly once, as the constants write it
+    now (re-execute it with `make notebooks NB=notebooks/how_we_judge.ipynb` after changing the rule)."""
+    import json
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parent.parent / "book" / "how_we_judge.ipynb"
+    cells = json.loads(page.read_text(encoding="utf-8"))["cells"]
+    shown = ["".join(o.get("data", {}).get("text/markdown", "")) for c in cells if c["cell_type"] == "code"
+             for o in c.get("outputs", [])]
+    for name, text in V.rule_sections().items():
+        assert shown.count(text) == 1, f"section {name!r} of the rule is stale or repeated in {page.name}"
