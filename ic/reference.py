@@ -89,3 +89,63 @@ CGAN_LATE_UPDATE_PUBLISHED = (2, 5, 10, 25, 50)
 CGAN_PICKED_EPOCH = {10: 27, 25: 30, 50: 24, 100: 36, 200: 51}
 CGAN_EPOCHS = 61
 CGAN_PROBES = 10_000
+
+# ---------------------------------------------------------------------------------------------- VAE
+# Rezaeifar, Taran & Voloshynovskiy, "Classification by re-generation" (arXiv:1809.03259), Tables I–VI as printed
+# (sources.md §C). Units as printed: Acc and rejection in percent, P_miss a fraction (§C.3 item 7); error rates in
+# percent. Thr 0 stands for the row "no rejection" (P_miss printed as "-": None here).
+#: Table I (MNIST, σ² 1): {dim_z: {Thr: (Acc %, P_miss)}}.
+#: §C.3 item 1: dim_z 20 at Thr 15 prints P_miss 0.01, impossible between 0.07 (Thr 10) and 0.13 (Thr 20) since
+#: P_miss cannot fall as Thr grows — almost surely 0.10; kept as printed.
+VAE_TABLE_I = {
+    20: {1: (98.82, 0.012), 5: (99.41, 0.039), 10: (99.69, 0.07), 15: (99.81, 0.01), 20: (99.85, 0.13),
+         0: (98.07, None)},
+    15: {1: (98.96, 0.009), 5: (99.50, 0.029), 10: (99.73, 0.048), 15: (99.82, 0.065), 20: (99.86, 0.078),
+         0: (98.27, None)},
+    10: {1: (98.41, 0.048), 5: (98.99, 0.07), 10: (99.24, 0.087), 15: (99.35, 0.1), 20: (99.42, 0.11),
+         0: (98.04, None)},
+}
+#: Table II (MNIST, no rejection): {dim_z: {σ²: Acc %}}. §C.3 item 2: the dim_z 20 column printed "5" is σ² .5.
+#: §C.3 item 3: Table I's σ² 1 accuracies do not lie between the σ² .75 and 1.25 values (e.g. dim_z 15: 98.22,
+#: 98.27, 98.14) — the trend is within run-to-run noise or the tables come from different runs.
+VAE_TABLE_II = {
+    10: {0.5: 98.36, 0.75: 98.27, 1.25: 98.17},
+    15: {0.5: 98.33, 0.75: 98.22, 1.25: 98.14},
+    20: {0.5: 98.10, 0.75: 98.0, 1.25: 97.93},
+}
+#: Table III (Fashion-MNIST, σ² 1): {dim_z: {Thr: (Acc %, P_miss)}}. §C.3 item 5: dim_z 15 (79.66) vs 20 (89.0) is
+#: an implausibly large jump; item 4: Table III's dim_z 15 column looks like Table IV's dim_z 20 and vice versa.
+VAE_TABLE_III = {
+    25: {1: (92.23, 0.07), 2: (94.34, 0.10), 3: (95.88, 0.13), 4: (96.88, 0.16), 5: (97.5, 0.18), 0: (88.61, None)},
+    20: {1: (93.13, 0.068), 2: (94.96, 0.11), 3: (96.15, 0.14), 4: (97.02, 0.16), 5: (97.6, 0.18), 0: (89.0, None)},
+    15: {1: (82.89, 0.061), 2: (84.35, 0.099), 3: (85.19, 0.12), 4: (85.71, 0.14), 5: (86.03, 0.16),
+         0: (79.66, None)},
+}
+#: Table IV (Fashion-MNIST, no rejection): {dim_z: {σ²: Acc %}}. "5" printed for .5 (dim_z 20, §C.3 item 2).
+#: §C.3 item 4: dim_z 20 (79.36 / 80.96 / 88.33) contradicts the text ("decreasing σ² improves") and Table III
+#: (dim_z 20, σ² 1: 89.0); the dim_z 15 and 20 columns look swapped with Table III's.
+VAE_TABLE_IV = {
+    10: {0.5: 88.7, 0.75: 88.56, 1.25: 88.83},
+    15: {0.5: 89.03, 0.75: 89.0, 1.25: 88.84},
+    20: {0.5: 79.36, 0.75: 80.96, 1.25: 88.33},
+}
+#: Table V (MNIST): test error % with N labelled training images ("supervised": all). The proposed model's
+#: supervised 1.73 = 100 − 98.27 (Table I, dim_z 15, no rejection).
+VAE_TABLE_V = {600: 9.77, 1000: 7.64, 3000: 4.83, "supervised": 1.73}
+#: Table V's comparison rows, quoted from other papers by the source (values as printed there; None = "-").
+#: §C.3 item 8 / anchors §1.4: the row labelled "M1+M2 [4]" (4.94 / 3.6 / 3.92) is Kingma et al.'s (2014) M2 row;
+#: their M1+M2 reads 2.59 / 2.40 / 2.18 at N = 600 / 1000 / 3000.
+VAE_TABLE_V_QUOTED = {
+    "NN": {600: 11.44, 1000: 10.7, 3000: 6.04, "supervised": None},
+    "CNN": {600: 7.57, 1000: 6.45, 3000: 3.35, "supervised": None},
+    "TSVM": {600: 6.16, 1000: 5.38, 3000: 3.45, "supervised": None},
+    "MTC": {600: 5.13, 1000: 3.64, 3000: 2.57, "supervised": None},
+    "M1+M2 (as labelled; Kingma et al.'s M2)": {600: 4.94, 1000: 3.6, 3000: 3.92, "supervised": 0.96},
+    "Disentangled": {600: 3.84, 1000: 2.88, 3000: 1.57, "supervised": None},
+}
+#: Kingma et al. (2014) Table 1, M1+M2 (anchors §1.4), for the check of the row above
+KINGMA_M1_M2 = {600: 2.59, 1000: 2.40, 3000: 2.18}
+#: Table VI (trained on MNIST, probed with Fashion-MNIST): {Thr: (rejection % of the Fashion-MNIST probes, P_miss)};
+#: P_miss is the MNIST test set's (the text points to Table I). §C.3 item 6: close to but not equal to Table I's
+#: dim_z 15 P_miss (0.048 / 0.065 / 0.078) — a separate run.
+VAE_TABLE_VI = {10: (92.65, 0.048), 15: (95.1, 0.063), 20: (96.4, 0.077), 30: (97.76, 0.1093)}

@@ -18,7 +18,7 @@ from ic.vae.metrics import auroc, coverage_curve, predictions, rejection_metrics
 from ic.vae.model import ACTIVATIONS, BatchedVAE
 from ic.vae.scoring import (gaussian_fit_kl, gaussian_kl, histogram_kl, kde_kl, regeneration_noise, score_probes,
                             summarise)
-from ic.vae.training import TrainConfig, batched_step, train_vaes
+from ic.vae.training import EarlyStopping, TrainConfig, batched_step, train_vaes
 
 
 def _tiny(k=10, dim_z=3, hidden=8, seed=0, activation="elu_tanh") -> BatchedVAE:
@@ -113,6 +113,7 @@ def test_scoring_equals_a_per_probe_loop():
 def test_noise_does_not_depend_on_how_the_set_is_cut():
     whole = regeneration_noise(0, 250, 2, 3, 2, seed=5)
     torch.testing.assert_close(regeneration_noise(95, 10, 2, 3, 2, seed=5), whole[95:105], atol=0, rtol=0)
+    torch.testing.assert_close(regeneration_noise(195, 10, 2, 3, 2, seed=5), whole[195:205], atol=0, rtol=0)
     assert not torch.equal(regeneration_noise(0, 5, 2, 3, 2, seed=6), whole[:5])
 
 
@@ -163,12 +164,15 @@ def test_metrics_on_a_hand_made_example():
     assert m["acc"] == pytest.approx(75.0)          # kept 0, 2, 4, 5; correct among them 0, 2, 5
     assert m["p_miss"] == pytest.approx(1 / 6)      # probe 1: correct and rejected
     assert m["rejection"] == pytest.approx(100 * 2 / 6)
+    assert rejection_metrics(pred, labels, kl, 2.0)["n_rejected"] == 2     # KL = Thr is classified (Eq. 6)
     none, everything = rejection_table(pred, labels, kl, [0, 100])
     assert none["acc"] == pytest.approx(400 / 6) and none["p_miss"] == 0 and none["rejection"] == 0
     assert everything["acc"] is None and everything["p_miss"] == pytest.approx(4 / 6)
     cov, acc = coverage_curve(pred, labels, kl)
     np.testing.assert_allclose(cov, np.arange(1, 7) / 6)
     np.testing.assert_allclose(acc, [100, 50, 66.66667, 75, 80, 400 / 6], rtol=1e-5)
+    cov, acc = coverage_curve([0, 0, 1], [0, 1, 1], [1, 1, 2])                # a tie is kept or dropped whole
+    np.testing.assert_allclose(cov, [1 / 3, 1]) and np.testing.assert_allclose(acc, [100, 200 / 3])
     assert auroc([3, 4], [1, 2]) == 1.0 and auroc([1, 2], [3, 4]) == 0.0
     assert auroc([1, 2], [1, 2]) == 0.5 and auroc([2, 2], [1, 2]) == 0.75    # 2 wins and 2 ties of 4 pairs
     s = {"mean": np.array([[3, 1, 2]]), "median": np.array([[1, 3, 2]]), "min": np.array([[2, 3, 1]])}
@@ -209,6 +213,16 @@ def test_training_keeps_each_class_on_its_own_data_and_stops_per_class():
     assert stopped["rounds_run"] == 1 and stopped["stopped_round"] == [0, 0] and stopped["best_round"] == [0, 0]
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         train_vaes([images[0] * 255], cfg, seed=0)
+
+
+def test_early_stopping_per_model():
+    """Patience 1: model 0 gets worse in round 1 and stops there; its better round 2 comes too late. Model 1 keeps
+    improving."""
+    stop = EarlyStopping(2, patience=1)
+    improved = [stop.update(torch.tensor(v)).tolist() for v in ([5.0, 5.0], [6.0, 4.0], [4.0, 3.0], [3.0, 2.0])]
+    assert improved == [[True, True], [False, True], [False, True], [False, True]]
+    assert stop.best_round.tolist() == [0, 3] and stop.stopped_round.tolist() == [1, -1]
+    assert stop.best_loss.tolist() == [5.0, 2.0] and stop.active.tolist() == [False, True]
 
 
 def test_training_returns_each_class_at_its_best_round():
@@ -285,6 +299,9 @@ def test_smoke_plan_end_to_end(mirror_dir, tmp_path, monkeypatch):
             assert table[2]["rejection"] == 100
         elif job.kind == "examples":
             assert set(result) == {"correct", "rejected"}
+            scored = load_scores(store.load(job.deps[1]))
+            for ex in result.values():                    # the same 20 CEs per class that the score job summarised
+                np.testing.assert_allclose(codec.unpack(ex["ce"]).mean(1), scored["mean"][ex["index"]], atol=0.02)
             assert codec.unpack(result["correct"]["ce"]).shape == (10, 20)
             assert codec.unpack(result["rejected"]["images"]).shape == (3, 784)
         elif job.kind == "filters":

@@ -24,12 +24,15 @@ DATASETS = ("mnist", "fashion_mnist")
 TEST_SETS = ("mnist_test", "fashion_mnist_test", "mnist_probes")
 TEST_SET_SIZE = {"mnist_test": 10_000, "fashion_mnist_test": 10_000}
 
-#: measured on this machine (2-core Xeon with AMX, one torch thread, the other core busy), ic/vae/bench notes in
-#: the study's report: one batched training step costs TRAIN_S_PER_IMAGE seconds per (model × image) in fp32
-#: (10 models × batch 128: 0.45 s); scoring costs SCORE_S_PER_REGEN seconds per (probe × class × re-generation)
-#: (fp32: 4.8 probes/s at 10 classes × 300 re-generations)
-TRAIN_S_PER_IMAGE = {"fp32": 3.5e-4, "bf16": 2.7e-4}
-SCORE_S_PER_REGEN = {"fp32": 7.0e-5, "bf16": 5.0e-5}
+#: measured on this machine (Intel Xeon with AMX, torch 2.13 CPU, one torch thread, nice 10) as CPU time, since the
+#: other core and the measuring one were shared with other work (load ≈ 7 on 2 cores: wall times were 2–5× longer):
+#: one batched training step (10 models × batch 128 × dim_z 15) takes 0.150 s in fp32 (0.124 s bf16) → seconds per
+#: (model × image); scoring runs 17.1 probes/s in fp32 (24.4 bf16) at 10 classes × 300 re-generations → seconds
+#: per (probe × class × re-generation)
+TRAIN_S_PER_IMAGE = {"fp32": 0.150 / 1280, "bf16": 0.124 / 1280}
+SCORE_S_PER_REGEN = {"fp32": 1 / (17.1 * 3000), "bf16": 1 / (24.4 * 3000)}
+#: images per class of the smallest training split (MNIST digit 5: 5 421; Fashion-MNIST: 6 000 each)
+SMALLEST_CLASS = {"mnist": 5421, "fashion_mnist": 6000}
 
 
 def train_config(p: Profile, dim_z: int, sigma2: float) -> TrainConfig:
@@ -49,8 +52,13 @@ def train_job(p: Profile, dataset: str, dim_z: int, sigma2: float = 1.0, seed: i
     cfg = train_config(p, dim_z, sigma2)
     config = {"dataset": dataset, "models": "common" if common else "per_class", "n_labelled": n_labelled,
               "max_per_class": p.max_per_class, "train": cfg.to_dict()}
-    n_models = 1 if common else 10
-    cost = cfg.max_rounds * cfg.round_steps * n_models * cfg.batch_size * TRAIN_S_PER_IMAGE[cfg.precision] + 10
+    # the upper bound: every round of the budget (early stopping ends sooner); the batch is capped by the
+    # smallest class's training part (N / 10 labelled images minus the held-out tenth)
+    per_class = n_labelled // 10 if n_labelled else SMALLEST_CLASS[dataset]
+    if p.max_per_class is not None:
+        per_class = min(per_class, p.max_per_class)
+    n_models, batch = (1, cfg.batch_size) if common else (10, min(cfg.batch_size, int(per_class * (1 - cfg.holdout))))
+    cost = cfg.max_rounds * cfg.round_steps * n_models * batch * TRAIN_S_PER_IMAGE[cfg.precision] + 10
     what = "common VAE" if common else f"N={n_labelled}" if n_labelled else "all labels"
     return Job(STUDY, "train", config, seed=seed, version=VERSIONS["train"], cost_s=cost,
                label=f"train {dataset} dim_z={dim_z} σ²={sigma2:g} {what} #{seed}", group=_group(dataset, config, seed))

@@ -4,10 +4,10 @@
   seed, a few configurations; checks the whole pipeline (tests/test_vae.py runs it end to end).
 * ``paper`` — the source's protocol: every configuration of Tables I–VI, the full training sets (batch 128,
   Adam 1e-3, at most 100 rounds of 40 steps with early stopping), the full 10 000-image test sets, 300
-  re-generations per probe and class, 3 training seeds. Cost (one thread, measured constants in
-  :mod:`ic.vae.jobs`): about 5 CPU-hours of training at the full budget and 13 of scoring — see the report of
-  the study's planning (``python -m ic status``); it does not fit the 6-hour target without the reductions named
-  there.
+  re-generations per probe and class, 3 training seeds. Cost (one core, the constants measured in
+  :mod:`ic.vae.jobs`): 180 jobs, ≈ 13 CPU-hours of training if every model used its whole budget (an upper bound;
+  early stopping ends sooner) and ≈ 15 of scoring (≈ 10 min per 10 000-image test set); Tables II and IV (σ²)
+  are 18 of the 28.6 hours. It does not fit 6 CPU-hours as it stands.
 """
 
 from __future__ import annotations

@@ -105,6 +105,34 @@ def batched_step(model: BatchedVAE, opt: torch.optim.Optimizer, xb: torch.Tensor
     return per_model.detach()
 
 
+class EarlyStopping:
+    """The per-model stopping rule: after each round, a model still active whose held-out loss is below its best
+    so far records a new best; an active model without a new best for ``patience`` rounds stops, and a stopped
+    model's later losses are ignored."""
+
+    def __init__(self, n_models: int, patience: int):
+        self.patience = patience
+        self.best_loss = torch.full((n_models,), math.inf, dtype=torch.float64)
+        self.best_round = torch.full((n_models,), -1, dtype=torch.long)
+        self.stopped_round = torch.full((n_models,), -1, dtype=torch.long)
+        self.since = torch.zeros(n_models, dtype=torch.long)
+        self.active = torch.ones(n_models, dtype=torch.bool)
+        self.round = -1
+
+    def update(self, held_out: torch.Tensor) -> torch.Tensor:
+        """Record one round's held-out losses ``[K]``; returns the mask of models with a new best."""
+        self.round += 1
+        held_out = held_out.to(torch.float64)
+        improved = self.active & (held_out < self.best_loss)
+        self.best_loss = torch.where(improved, held_out, self.best_loss)
+        self.best_round[improved] = self.round
+        self.since = torch.where(improved, torch.zeros_like(self.since), self.since + 1)
+        newly = self.active & (self.since >= self.patience)
+        self.stopped_round[newly] = self.round
+        self.active &= ~newly
+        return improved
+
+
 def train_vaes(images: list[torch.Tensor], cfg: TrainConfig, seed: int, *, device="cpu") -> tuple[BatchedVAE, dict]:
     """Train one VAE per entry of ``images`` (model k on ``images[k]``, ``[n_k, 28, 28]`` or ``[n_k, 784]`` in
     [0, 1]) as one batched model; returns the model (best held-out round per model, eval mode) and a history."""
@@ -139,11 +167,7 @@ def train_vaes(images: list[torch.Tensor], cfg: TrainConfig, seed: int, *, devic
         return (per_image * hold_mask).sum(dim=1) / n_hold
 
     best = {n: p.detach().clone() for n, p in model.named_parameters()}
-    best_loss = torch.full((K,), math.inf, device=device)
-    best_round = torch.full((K,), -1, dtype=torch.long)
-    since = torch.zeros(K, dtype=torch.long)
-    active = torch.ones(K, dtype=torch.bool)
-    stopped_round = torch.full((K,), -1, dtype=torch.long)
+    stopping = EarlyStopping(K, cfg.patience)
     hist_train, hist_hold = [], []
     rows = torch.arange(K, device=device).unsqueeze(1)
     t0 = time.perf_counter()
@@ -160,26 +184,20 @@ def train_vaes(images: list[torch.Tensor], cfg: TrainConfig, seed: int, *, devic
         rounds = r + 1
         hist_train.append((total / cfg.round_steps).cpu().tolist())
         hist_hold.append(hold.tolist())
-        improved = active & (hold < best_loss.cpu())
+        improved = stopping.update(hold).to(device)
         with torch.no_grad():
-            sel = improved.to(device)
             for n, p in model.named_parameters():
-                best[n][sel] = p.detach()[sel]
-        best_loss = torch.where(improved.to(device), hold.to(device), best_loss)
-        best_round[improved] = r
-        since = torch.where(improved, torch.zeros_like(since), since + 1)
-        newly = active & (since >= cfg.patience)
-        stopped_round[newly] = r
-        active &= ~newly
-        if not active.any():
+                best[n][improved] = p.detach()[improved]
+        if not stopping.active.any():
             break
     with torch.no_grad():
         for n, p in model.named_parameters():
             p.copy_(best[n])
     model.eval()
     r6 = lambda rows_: [[float(f"{v:.6g}") for v in row] for row in rows_]  # noqa: E731
-    history = {"rounds_run": rounds, "batch": B, "best_round": best_round.tolist(),
-               "stopped_round": stopped_round.tolist(), "best_held_out_loss": r6([best_loss.cpu().tolist()])[0],
+    history = {"rounds_run": rounds, "batch": B, "best_round": stopping.best_round.tolist(),
+               "stopped_round": stopping.stopped_round.tolist(),
+               "best_held_out_loss": r6([stopping.best_loss.tolist()])[0],
                "n_train": [len(p) for p in train_parts], "n_held_out": [len(p) for p in hold_parts],
                "steps": rounds * cfg.round_steps, "train_loss": r6(hist_train), "held_out_loss": r6(hist_hold),
                "seconds": round(time.perf_counter() - t0, 2)}
