@@ -81,19 +81,27 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def clock_for(device: torch.device) -> str:
+    """``"cpu"`` (this process's CPU time) on a CPU with one torch thread, else ``"wall"``. On a shared machine
+    CPU time leaves out the time other processes hold the core, so rates and peaks stay comparable; with more
+    threads it would add the threads up, so wall time is used."""
+    return "cpu" if device.type == "cpu" and torch.get_num_threads() == 1 else "wall"
+
+
 def time_call(fn: Callable[[], object], device: torch.device, seconds: float, min_calls: int = 3,
               max_calls: int = 10_000) -> dict:
-    """Seconds per call of ``fn``: one warm-up call, then calls until ``seconds`` have passed (at least
-    ``min_calls``). Reports the median (robust to a busy neighbour) and the minimum."""
+    """Seconds per call of ``fn`` on the clock of :func:`clock_for`: one warm-up call, then calls until
+    ``seconds`` of wall time have passed (at least ``min_calls``). Reports the median and the minimum."""
+    clock = time.process_time if clock_for(device) == "cpu" else time.perf_counter
     fn()
     _sync(device)
     times: list[float] = []
     start = time.perf_counter()
     while len(times) < min_calls or (time.perf_counter() - start < seconds and len(times) < max_calls):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
         _sync(device)
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
     return {"calls": len(times), "seconds_per_call": statistics.median(times), "min_seconds_per_call": min(times)}
 
 
@@ -204,6 +212,7 @@ def finish(benchmark: str, rows: list[Row], *, device: torch.device, seconds: fl
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine_info(device),
         "config": {**config, "seconds": seconds},
+        "clock": clock_for(device),
         "goal_fraction_of_peak": GOAL_FRACTION,
         "peaks_gflops": peaks,
         "peaks_gflops_before_rows": dict(peaks_before),
@@ -245,17 +254,21 @@ def format_table(record: Mapping) -> str:
         f"{record['benchmark']} benchmark — device {m['device']} ({m.get('cpu_model', '?')}), torch {m['torch']}, "
         f"{m['threads']} threads, {m['cpu_count']} CPUs, load average {load}",
         f"same-run matmul peaks, GFLOP/s: {peaks}",
+        "times: " + ("CPU time of this process (one thread; other processes' share of the core left out)"
+                     if record.get("clock") == "cpu" else "wall-clock time"),
         "",
-        f"{'setting':<{width}} {'throughput':>19} {'GFLOP/s':>8} {'of peak':>8} {'speed-up':>9}",
-        "-" * (width + 48),
+        f"{'setting':<{width}} {'throughput':>19} {'GFLOP/s':>8} {'of peak':>8} {'of 1024³':>9} {'speed-up':>9}",
+        "-" * (width + 58),
     ]
     for r in rows:
         lines.append(f"{r['label']:<{width}} {r['throughput']:>10.3g} {r['unit']:<8} {_fmt(r['gflops'], '>8.1f')} "
-                     f"{_fmt(r['fraction_of_peak'], '>7.0%')} {_fmt(r['speedup'], '>8.1f', 'x')}")
+                     f"{_fmt(r['fraction_of_peak'], '>8.0%')} {_fmt(r['fraction_of_machine_peak'], '>9.0%')} "
+                     f"{_fmt(r['speedup'], '>8.1f', 'x')}")
     goal = record["goal_fraction_of_peak"]
     lines += ["",
               f"'of peak': achieved GFLOP/s over the same-run peak of a plain matmul of the setting's dominant shape "
-              f"in its precision (goal ≥ {goal:.0%}). 'speed-up': throughput over the setting's source-style loop."]
+              f"in its precision (goal ≥ {goal:.0%}); 'of 1024³': over the peak of a 1024³ matmul in that precision. "
+              "'speed-up': throughput over the setting's source-style loop."]
     if m["device"] == "cpu" and m.get("load_average") and m["threads"] > 1 \
             and m["load_average"][0] + m["threads"] > m["cpu_count"] + 0.5:
         lines.append(f"WARNING: {m['threads']} torch threads on {m['cpu_count']} CPUs with load "

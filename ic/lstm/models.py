@@ -94,44 +94,50 @@ class _ClassStartLSTM(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, w_ih, w_hh, bias, seq_len):
+        # Per-step tensors (about 1 MB each) rather than one (T, B, 4H) block: the allocator serves them from
+        # memory it keeps, while a block of hundreds of MB is mapped afresh and page-faulted on every call.
         batch, hidden = x.shape[0], w_hh.shape[1]
-        acts = x.new_empty(seq_len, batch, 4 * hidden)    # gate activations i, f, g, o
-        cells = x.new_empty(seq_len, batch, hidden)
-        tanh_cells = x.new_empty(seq_len, batch, hidden)
+        acts, cells, tanh_cells = [], [], []              # gate activations (i, f, g, o), c_t, tanh(c_t)
         hs = x.new_empty(seq_len, batch, hidden)
         w_hh_t = w_hh.t()
         pre = torch.addmm(bias, x, w_ih.t())             # step 0: input projection, zero state
         for t in range(seq_len):
             if t:
                 torch.addmm(bias, hs[t - 1], w_hh_t, out=pre)   # steps ≥ 1: zero input, only the bias
-            a = acts[t]
-            torch.sigmoid(pre, out=a)
+            a = torch.sigmoid(pre)
             torch.tanh(pre[:, 2 * hidden:3 * hidden], out=a[:, 2 * hidden:3 * hidden])
             i, f, g, o = a.chunk(4, dim=1)
-            torch.mul(i, g, out=cells[t])
+            c = torch.mul(i, g)
             if t:
-                cells[t].addcmul_(f, cells[t - 1])
-            torch.tanh(cells[t], out=tanh_cells[t])
-            torch.mul(o, tanh_cells[t], out=hs[t])
-        ctx.save_for_backward(w_ih, w_hh, acts, cells, tanh_cells)
+                c.addcmul_(f, cells[-1])
+            tc = torch.tanh(c)
+            torch.mul(o, tc, out=hs[t])
+            acts.append(a)
+            cells.append(c)
+            tanh_cells.append(tc)
+        ctx.save_for_backward(w_ih, w_hh)
+        ctx.steps = acts, cells, tanh_cells
         return hs
 
     @staticmethod
     def backward(ctx, grad_hs):
-        w_ih, w_hh, acts, cells, tanh_cells = ctx.saved_tensors
-        seq_len, batch, hidden = cells.shape
-        d_pre = acts.new_empty(batch, 4 * hidden)         # gradient of the gates' pre-activations
+        w_ih, w_hh = ctx.saved_tensors
+        acts, cells, tanh_cells = ctx.steps
+        del ctx.steps
+        seq_len, batch, hidden = grad_hs.shape
+        d_pre = grad_hs.new_empty(batch, 4 * hidden)      # gradient of the gates' pre-activations
         d_i, d_f, d_g, d_o = d_pre.chunk(4, dim=1)
-        slope = acts.new_empty(batch, 4 * hidden)         # derivative of each activation
+        slope = grad_hs.new_empty(batch, 4 * hidden)      # derivative of each activation
         s_g = slope[:, 2 * hidden:3 * hidden]
-        d_c = acts.new_zeros(batch, hidden)
+        d_c = grad_hs.new_zeros(batch, hidden)
         d_h = grad_hs[seq_len - 1].clone()
-        tmp = acts.new_empty(batch, hidden)
-        ones = acts.new_ones(batch, hidden)
+        tmp = grad_hs.new_empty(batch, hidden)
+        ones = grad_hs.new_ones(batch, hidden)
         for t in range(seq_len - 1, -1, -1):
-            a = acts[t]
+            a = acts.pop()
             i, f, g, o = a.chunk(4, dim=1)
-            tc = tanh_cells[t]
+            tc = tanh_cells.pop()
+            cells.pop()
             torch.mul(d_h, tc, out=d_o)                   # dL/do
             torch.addcmul(ones, tc, tc, value=-1.0, out=tmp)   # 1 - tanh(c)²
             tmp.mul_(o).mul_(d_h)
@@ -139,7 +145,7 @@ class _ClassStartLSTM(torch.autograd.Function):
             torch.mul(d_c, g, out=d_i)
             torch.mul(d_c, i, out=d_g)
             if t:
-                torch.mul(d_c, cells[t - 1], out=d_f)
+                torch.mul(d_c, cells[-1], out=d_f)
             else:
                 d_f.zero_()
             torch.addcmul(a, a, a, value=-1.0, out=slope)  # σ' = a (1 - a) for i, f, o
