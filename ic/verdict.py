@@ -97,6 +97,11 @@ class Metric:
                              f"({hint}, or use the metric of the right unit)")
         return v
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The range the quantity can take (0–1 for a fraction, 0–100 for a percentage)."""
+        return (0.0, 100.0) if self.unit == "percent" else (0.0, 1.0)
+
     def short_unit(self, difference: bool = False) -> str:
         if self.unit == "percent":
             return " pp" if difference else " %"
@@ -353,7 +358,8 @@ def level(ours, source, *, metric: Metric = ACCURACY, claim: str = "", source_la
         own = mean_interval(runs)
         source_lo, source_hi = own.lo, own.hi
         basis = f"against the source's {len(runs)} runs"
-    lo, hi = value + diff.lo, value + diff.hi
+    # cut at the metric's range: the part of an interval beyond it holds no possible value (an accuracy of 1.06)
+    lo, hi = np.clip([value + diff.lo, value + diff.hi], *metric.bounds).tolist()
     word = LEVEL_WORDS[level_geometry(lo, hi, value, metric.margin)]
     word, guard_note = _guard(word, n, expected_n, overwhelming(x, value, metric.margin))
     return Verdict(claim, source_label, LEVEL, metric, value, float(x.mean()) if n else math.nan, _std(x), n, lo,
@@ -533,7 +539,8 @@ def rule_sections() -> dict[str, str]:
     return {
         "level": (
             f"We run each setting *n* times (seeds, data splits) and report our mean, our standard deviation "
-            f"(with *n* − {STD_DDOF}) and the {c} interval of our mean (Student's t). When the source published "
+            f"(with *n* − {STD_DDOF}) and the {c} interval of our mean (Student's t), cut at the metric's range "
+            f"(an accuracy cannot exceed 1). When the source published "
             f"its individual runs, the interval is Welch's interval of our mean minus theirs (unequal variances), "
             f"placed around their mean, so that it carries both spreads; when it published one number, that "
             f"number is taken as exact. Each metric has an equivalence margin *m*, the largest difference we "

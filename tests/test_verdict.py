@@ -80,6 +80,15 @@ def test_level_uses_the_sources_runs():
     assert v.source_lo < 0.6 and v.source_hi > 1.0          # the source's own interval is reported
 
 
+def test_level_interval_is_cut_at_the_metrics_range():
+    ours = [0.95, 1.00, 1.00, 0.97, 1.00]                  # t-interval [0.956, 1.012]
+    v = V.level(ours, 0.96)
+    assert v.hi == 1.0 and v.lo == pytest.approx(np.mean(ours) - 2.776445 * np.std(ours, ddof=1) / 5 ** 0.5,
+                                                 abs=1e-5)
+    assert v.verdict == V.REPRODUCED                        # [0.956, 1] ⊂ 0.96 ± 0.05; uncut it would cross 1.01
+    assert V.level([97.0, 99.9, 99.5], 99.0, metric=V.VAE_ACCURACY).hi == 100.0
+
+
 def test_few_runs_need_an_overwhelming_difference():
     ours = [0.600, 0.601, 0.602]                            # tight: the interval is far from 0.69 ± 0.05
     v = V.level(ours, 0.69)
