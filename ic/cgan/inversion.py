@@ -79,10 +79,7 @@ def invert_gan(G: Generator, probes: torch.Tensor, cfg: GanICConfig, seed: int, 
     if BN_MODES[cfg.bn] and probes.shape[0] % BN_MODES[cfg.bn]:
         raise ValueError(f"{probes.shape[0]} probes: the {cfg.bn} BatchNorm mode needs a multiple of "
                          f"{BN_MODES[cfg.bn]}")
-    if chunk is not None and BN_MODES[cfg.bn] and chunk % BN_MODES[cfg.bn]:
-        raise ValueError(f"chunk {chunk} must be a multiple of the BatchNorm group {BN_MODES[cfg.bn]}")
     ic_cfg = ICConfig(iterations=cfg.iterations, lr=cfg.lr, optimizer=cfg.optimizer, betas=(0.9, 0.99),
-                      eps=0.0 if cfg.optimizer == "source_adam" else 1e-8, chunk_size=chunk)
-    if record_grad_norms:
-        ic_cfg.record_grad_norms = True
+                      eps=0.0 if cfg.optimizer == "source_adam" else 1e-8, chunk_size=chunk,
+                      batch_group=BN_MODES[cfg.bn] or 1, record_grad_norms=record_grad_norms)
     return invert(gan_generator(G, cfg), probes, gan_groups(G.nz, cfg), ic_cfg, seed=seed)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import reference
-from ..plotting import figsize, subplots
+from ..plotting import figsize, log_y, subplots
 from ..report import Collected, collect, empty_figure, frame
 from .profiles import get_profile
 
@@ -29,6 +29,18 @@ def collect_parts(profile: str, names: list[str], run_missing: bool = True) -> C
                 seen.add(j.key)
                 jobs.append(j)
     return Collected(profile, jobs, {k: v for c in cols for k, v in c.records.items()})
+
+
+def study_parts(profile: str) -> list[str]:
+    from .study import STUDY as study
+
+    return list(study.parts(profile))
+
+
+def progress_line(col: Collected) -> str:
+    """How many of the jobs behind a page are in the store, and their CPU time."""
+    return (f"{col.n_done} of the {col.n_jobs} {col.profile}-profile jobs behind this page are in the results "
+            f"store ({col.cpu_hours():.2f} CPU-hours).")
 
 
 def training_parts(profile: str) -> list[str]:
@@ -208,7 +220,8 @@ BASELINE_NAMES = {"nearest_neighbour": "nearest neighbour (pixels, 60 000 traini
 def baseline_table(col: Collected) -> pd.DataFrame:
     """Accuracy of each baseline on the probes, with its probe-sampling standard error."""
     df = frame(col, "baseline", {"method": "config.method", "accuracy": "result.accuracy",
-                                 "n_probes": "result.n_probes"})
+                                 "n_probes": "result.n_probes", "predictions": "result.predictions",
+                                 "labels": "result.labels"})
     df["se"] = [probe_sampling_se(a, n) for a, n in zip(df.accuracy, df.n_probes)]
     df.attrs["display"] = {"classifier": lambda r: BASELINE_NAMES.get(r["method"], r["method"]),
                            "accuracy": lambda r: f"{r['accuracy']:.3f} ± {r['se']:.3f}", "probes": "n_probes"}
@@ -217,28 +230,31 @@ def baseline_table(col: Collected) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------------- reconstructions
 def reconstruction_figure(record: dict | None):
-    """Probes (top), their reconstructions (middle) and final class vectors (bottom: bars, true class marked)."""
+    """Probes (top), their reconstructions (middle) and final class vectors (bottom, one column per probe; the
+    true class framed in red), columns aligned."""
+    import matplotlib.pyplot as plt
+
     if record is None:
         return empty_figure("the reconstruction job has not run yet")
     probes, recon = _png(record["probe_png"]), _png(record["reconstruction_png"])
     vec = np.asarray(record["class_vectors"])
     n = vec.shape[0]
-    fig, axes = subplots(3, 1, aspect=0.62)
-    axes[0][0].imshow(probes, cmap="gray")
-    axes[1][0].imshow(recon, cmap="gray")
-    for ax, title in ((axes[0][0], "probes"), (axes[1][0], "reconstructions")):
+    fig, axes = plt.subplots(3, 1, figsize=figsize(0.75), gridspec_kw={"height_ratios": [1, 1, 2.3]})
+    for ax, img, title in ((axes[0], probes, "probes"), (axes[1], recon, "reconstructions")):
+        ax.imshow(img, cmap="gray", extent=(-0.5, n - 0.5, 1, 0), aspect="auto")
         ax.set_axis_off()
         ax.set_title(title)
-    ax = axes[2][0]
+    ax = axes[2]
     im = ax.imshow(vec.T, aspect="auto", cmap="viridis", vmin=0, vmax=1, extent=(-0.5, n - 0.5, 9.5, -0.5))
-    ax.scatter(np.arange(n), record["labels"], marker="s", s=40, facecolors="none", edgecolors="red",
-               label="true class")
+    ax.scatter(np.arange(n), record["labels"], marker="s", s=90, facecolors="none", edgecolors="red", lw=1.5)
+    ax.grid(False)
+    ax.set_xticks(range(n))
+    ax.set_yticks(range(10))
+    ax.tick_params(axis="y", labelsize="small")
     ax.set_xlabel("probe")
     ax.set_ylabel("class")
-    ax.set_yticks(range(0, 10, 3))
-    ax.legend(loc="upper right", fontsize="small")
-    fig.colorbar(im, ax=ax, label="final class vector")
-    fig.tight_layout()
+    ax.set_title("final class vector (red: true class)")
+    fig.colorbar(im, ax=list(axes), shrink=0.5, anchor=(0.0, 0.0))
     return fig
 
 
@@ -250,10 +266,193 @@ def grad_norm_figure(record: dict | None):
     ax = axes[0][0]
     for name, values in record["grad_norms"].items():
         ax.plot(np.arange(1, len(values) + 1), values, label=name)
-    ax.set_yscale("log")
+    log_y(ax)
     ax.set_xlabel("iteration")
     ax.set_ylabel("mean gradient norm")
     ax.legend()
     fig.set_size_inches(*figsize(0.45))
     fig.tight_layout()
     return fig
+
+
+# ------------------------------------------------------------------------------------------- experiments and claims
+#: the source's per-run values of each table, keyed by the setting's value
+SOURCE_RUNS = {"nz": reference.CGAN_NOISE_SIZE_RUNS, "alpha": reference.CGAN_UPDATE_RATE_RUNS,
+               "late_k": reference.CGAN_LATE_UPDATE_RUNS}
+#: the other settings of each table's runs (the source's main setting otherwise)
+TABLE_FILTER = {"nz": {"alpha": 1.0, "late_k": -1}, "alpha": {"late_k": -1}, "late_k": {"alpha": 1.0}}
+MAIN = {"bn": "ghost4", "optimizer": "source_adam"}
+SETTING_LABEL = {"nz": "noise size", "alpha": "update rate α", "late_k": "noise updated after iteration"}
+
+
+def table_runs(ic: pd.DataFrame, setting: str, profile: str) -> pd.DataFrame:
+    """The runs of one source table: the main BatchNorm mode, optimiser and precision, the table's fixed
+    settings (and nz 25 for Tables 2 and 3)."""
+    p = get_profile(profile)
+    if ic.empty:
+        return ic
+    keep = (ic.bn == MAIN["bn"]) & (ic.optimizer == MAIN["optimizer"]) & (ic.precision == p.precision)
+    for col, value in TABLE_FILTER[setting].items():
+        keep &= ic[col] == value
+    if setting != "nz":
+        keep &= ic.nz == p.main_nz
+    return ic[keep]
+
+
+def per_probe(runs: pd.DataFrame) -> np.ndarray:
+    """Per-probe correctness averaged over the repeats of one setting (the same probes in every repeat):
+    the units on which levels and paired comparisons are judged, so that the probe-sampling error counts."""
+    correct = [np.asarray(p) == np.asarray(lab) for p, lab in zip(runs.predictions, runs.labels)]
+    return np.mean(correct, axis=0)
+
+
+def setting_table(ic: pd.DataFrame, setting: str, profile: str) -> pd.DataFrame:
+    """One source table: per setting value, our repeats (mean ± std), the probe-sampling error, the source's
+    five runs and the level verdict (:func:`ic.verdict.level` on per-probe correctness against the source's
+    runs; 'pending' until every repeat is in). Numeric, with ``attrs['display']``."""
+    from .. import verdict as V
+
+    p = get_profile(profile)
+    runs = table_runs(ic, setting, profile)
+    rows = []
+    for value, source in SOURCE_RUNS[setting].items():
+        mine = runs[runs[setting] == value] if not runs.empty else runs
+        row = {setting: value, "source_mean": float(np.mean(source)), "source_std": float(np.std(source)),
+               "source_n": len(source), "ours_n": int(len(mine))}
+        if len(mine):
+            acc = mine.accuracy.to_numpy()
+            row.update(ours_mean=float(acc.mean()), ours_std=float(acc.std(ddof=1)) if len(acc) > 1 else NAN,
+                       probe_se=probe_sampling_se(float(acc.mean()), int(mine.n_probes.iloc[0])),
+                       selected_epoch=int(mine.selected_epoch.iloc[0]))
+            if len(mine) < p.repeats:
+                row["verdict"] = f"pending ({len(mine)} of {p.repeats})"
+            else:
+                row["verdict"] = V.level(per_probe(mine), source).verdict
+        else:
+            row.update(ours_mean=NAN, ours_std=NAN, probe_se=NAN, selected_epoch=-1, verdict="not run yet")
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    df.attrs["display"] = {
+        SETTING_LABEL[setting]: lambda r: _value_label(setting, r[setting]),
+        "source (5 runs)": lambda r: f"{r['source_mean']:.3f} ± {r['source_std']:.3f}",
+        "ours": lambda r: ("not run yet" if r["ours_n"] == 0 else
+                           f"{r['ours_mean']:.3f} ± {0 if math.isnan(r['ours_std']) else r['ours_std']:.3f} "
+                           f"(n={r['ours_n']})"),
+        "probe-sampling error": lambda r: _f(r["probe_se"], 3),
+        "verdict": "verdict"}
+    return df
+
+
+def _value_label(setting: str, value) -> str:
+    if setting == "alpha":
+        return f"{value:g}"
+    return str(int(value))
+
+
+def claims(ic: pd.DataFrame, baselines: pd.DataFrame, profile: str) -> list:
+    """The source's claims judged on our runs (:mod:`ic.verdict`): levels and paired comparisons on per-probe
+    correctness (the same probes and noise seeds in every setting)."""
+    from .. import verdict as V
+
+    p = get_profile(profile)
+    out = []
+    src = SOURCE_RUNS
+    label = "Hobbhahn 2020"
+
+    def probes_of(setting, value):
+        runs = table_runs(ic, setting, profile)
+        mine = runs[runs[setting] == value] if not runs.empty else runs
+        return per_probe(mine) if len(mine) == p.repeats else None
+
+    main = probes_of("nz", p.main_nz)
+    if main is not None:
+        out.append(V.level(main, src["nz"][p.main_nz], claim=f"accuracy with nz {p.main_nz}: 0.71",
+                           source_label=label + ", Table 1"))
+    sizes = {nz: probes_of("nz", nz) for nz in src["nz"] if nz in p.noise_sizes}
+    if len(sizes) > 1 and all(v is not None for v in sizes.values()):
+        out.append(V.best({f"nz {k}": v for k, v in sizes.items()}, {f"nz {k}": src["nz"][k] for k in sizes},
+                          f"nz {p.main_nz}", claim=f"nz {p.main_nz} is the best noise size",
+                          source_label=label + ", Table 1"))
+    pairs = [("alpha", 0.5, 1.0, "α 0.5 beats α 1", "Table 2"), ("alpha", 1.0, 2.0, "α 1 beats α 2", "Table 2"),
+             ("alpha", 1.0, 0.1, "α 1 beats α 0.1", "Table 2"),
+             ("late_k", 10, -1, "late update after 10 beats none", "Table 3")]
+    for setting, a, b, text, table in pairs:
+        base = ("nz", p.main_nz) if b == -1 else (setting, b)
+        pa, pb = probes_of(setting, a), probes_of(*base)
+        source_b = src["nz"][p.main_nz] if b == -1 else src[setting][b]
+        if pa is not None and pb is not None:
+            out.append(V.compare(pa, pb, src[setting][a], source_b, claim=text, source_label=f"{label}, {table}"))
+    nn = baselines[baselines.method == "nearest_neighbour"] if not baselines.empty else baselines
+    if len(nn) and main is not None:
+        nn_correct = (np.asarray(nn.predictions.iloc[0]) == np.asarray(nn.labels.iloc[0])).astype(float)
+        # the source: a nearest neighbour "far beyond 90 percent", the best IC "around 20 percent away"
+        out.append(V.compare(nn_correct, main, 0.9, float(np.mean(src["nz"][p.main_nz])),
+                             claim=f"nearest neighbour beats IC (nz {p.main_nz}) by about 0.2",
+                             source_label=label + ", text"))
+    return out
+
+
+def setting_figure(table: pd.DataFrame, setting: str):
+    """Accuracy per setting: ours (mean over repeats; bars: the probe-sampling error) against the source's
+    five runs (mean ± std)."""
+    if table.empty:
+        return empty_figure("no runs yet")
+    fig, axes = subplots(1, 1, aspect=0.42)
+    ax = axes[0][0]
+    x = np.arange(len(table))
+    ax.errorbar(x - 0.08, table.source_mean, yerr=table.source_std, fmt="s", color="grey", capsize=3,
+                label="source (mean ± std of 5 runs, 10 000 probes)")
+    ours = table[table.ours_n > 0]
+    ax.errorbar(x[table.ours_n > 0] + 0.08, ours.ours_mean, yerr=ours.probe_se, fmt="o", color="C0", capsize=3,
+                label="ours (mean of repeats ± probe-sampling error)")
+    ax.set_xticks(x, [_value_label(setting, v) for v in table[setting]])
+    ax.set_xlabel(SETTING_LABEL[setting])
+    ax.set_ylabel("accuracy")
+    ax.axhline(0.1, color="grey", ls=":", lw=1)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="lower left", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+ABLATIONS = (("main setting", {}), ("fp32 instead of bf16", {"precision": "fp32"}),
+             ("BatchNorm with running statistics", {"bn": "eval"}), ("torch's Adam", {"optimizer": "adam"}),
+             ("α 0.5, noise updated after iteration 10", {"alpha": 0.5, "late_k": 10}))
+
+
+def ablation_table(ic: pd.DataFrame, profile: str) -> pd.DataFrame:
+    """The main setting (nz 25, α 1, from the start, ghost BatchNorm, the source's Adam, the profile's precision)
+    against one change at a time, paired on the same probes and repeats (McNemar on per-probe correctness of the
+    repeats both have)."""
+    from .. import verdict as V
+
+    p = get_profile(profile)
+    base = {"nz": p.main_nz, "alpha": 1.0, "late_k": -1, "bn": "ghost4", "optimizer": "source_adam",
+            "precision": p.precision}
+    rows = []
+    main_runs = None
+    for name, change in ABLATIONS:
+        want = {**base, **change}
+        keep = np.ones(len(ic), dtype=bool)
+        for col, value in want.items():
+            keep &= (ic[col] == value).to_numpy() if len(ic) else keep
+        runs = ic[keep] if len(ic) else ic
+        if not change:
+            main_runs = runs
+        row = {"change": name, "n": int(len(runs)),
+               "accuracy": float(runs.accuracy.mean()) if len(runs) else NAN, "difference": NAN, "lo": NAN,
+               "hi": NAN, "p": NAN}
+        if change and len(runs) and main_runs is not None and len(main_runs):
+            shared = sorted(set(runs.repeat) & set(main_runs.repeat))
+            if shared:
+                a = per_probe(runs[runs.repeat.isin(shared)])
+                b = per_probe(main_runs[main_runs.repeat.isin(shared)])
+                iv = V.mean_interval(a - b)             # paired over probes, the book's one standard
+                row.update(difference=iv.estimate, lo=iv.lo, hi=iv.hi, p=iv.p, n=len(shared))
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    df.attrs["display"] = {"setting": "change", "repeats": "n", "accuracy": lambda r: _f(r["accuracy"], 3),
+                           "difference to the main setting (95 % interval)": lambda r: (
+                               "—" if math.isnan(r["difference"]) else
+                               f"{r['difference']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}]")}
+    return df
