@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from . import paths
 
@@ -73,6 +73,25 @@ def recorded_weights_sha256(record: Mapping[str, Any]) -> str | None:
     """The SHA-256 of the saved weights that a stored record names, or None (an older result without one)."""
     result = record.get("result", {})
     return next((result[f] for f in WEIGHT_HASH_FIELDS if result.get(f)), None)
+
+
+def unique_jobs(jobs: Iterable[Job]) -> list[Job]:
+    """Each key once, in first-seen order, every job preceded by its deps (recursively): the ordered union of a
+    study's parts that its ``plan`` returns."""
+    seen: set[str] = set()
+    out: list[Job] = []
+
+    def add(j: Job) -> None:
+        if j.key in seen:
+            return
+        seen.add(j.key)
+        for d in j.deps:
+            add(d)
+        out.append(j)
+
+    for j in jobs:
+        add(j)
+    return out
 
 
 def _check_finite(obj: Any, where: str = "result") -> None:

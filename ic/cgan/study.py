@@ -6,7 +6,7 @@ duplicates once) and the notebooks ask for a part by name.
 
 from __future__ import annotations
 
-from ..store import Job
+from ..store import Job, unique_jobs
 from .execute import HANDLERS
 from .jobs import STUDY as NAME
 from .jobs import BASELINES, baseline_job, ic_job, judge_job, reconstruct_job, training_jobs
@@ -41,13 +41,8 @@ class CGANStudy:
         return parts
 
     def plan(self, profile: str) -> list[Job]:
-        seen, out = set(), []
-        for jobs in self.parts(profile).values():
-            for j in jobs:
-                if j.key not in seen:
-                    seen.add(j.key)
-                    out.append(j)
-        return out
+        """The parts' ordered union: each job once, after its deps."""
+        return unique_jobs(j for jobs in self.parts(profile).values() for j in jobs)
 
     def execute(self, job: Job, ctx) -> dict:
         if job.kind not in HANDLERS:

@@ -8,7 +8,7 @@ duplicates once) and the notebooks ask for a part by name (:func:`ic.report.coll
 
 from __future__ import annotations
 
-from ..store import Job
+from ..store import Job, unique_jobs
 from .data import data_identity, load_data, make_split  # noqa: F401  (make_split: part of the study's interface)
 from .execute import HANDLERS
 from .jobs import STUDY as NAME
@@ -69,7 +69,7 @@ def _data_size(p: Profile, d: dict) -> list[Job]:
 def _diagnostics(p: Profile, d: dict) -> list[Job]:
     """Beyond the sources, for every generator of the sparsity comparison and the noise table: decoding at the
     vertices; for every sparse training set: the nearest-centre classifier."""
-    gens = _unique(j for j in _sparsity(p, d) + _noise(p, d) if j.kind == "train_gen")
+    gens = unique_jobs(j for j in _sparsity(p, d) + _noise(p, d) if j.kind == "train_gen")
     return [vertex_job(p, g) for g in gens] + [nearest_centre_job(p, k, v, i, d) for k in p.sparsity_class_counts
                                                for i in range(p.instances) for v in ("sparse1", "sparse4")]
 
@@ -80,16 +80,6 @@ def _diagnostics(p: Profile, d: dict) -> list[Job]:
 #: test (the last three beyond the sources)
 PARTS = {"sparsity": _sparsity, "noise": _noise, "heatmaps": _heatmaps, "protocol": _protocol,
          "renormalise": _renormalise, "multistart": _multistart, "diagnostics": _diagnostics, "data_size": _data_size}
-
-
-def _unique(jobs) -> list[Job]:
-    """Each key once, in first-seen order."""
-    seen, out = set(), []
-    for j in jobs:
-        if j.key not in seen:
-            seen.add(j.key)
-            out.append(j)
-    return out
 
 
 class LSTMStudy:
@@ -107,7 +97,7 @@ class LSTMStudy:
         it (every part lists a generator before the jobs that use it, or an earlier part holds it)."""
         parts = self.parts(profile)
         ks = sorted({class_count(j) for jobs in parts.values() for j in jobs})
-        return _unique(j for k in ks for jobs in parts.values() for j in jobs if class_count(j) == k)
+        return unique_jobs(j for k in ks for jobs in parts.values() for j in jobs if class_count(j) == k)
 
     def execute(self, job: Job, ctx) -> dict:
         if job.kind not in HANDLERS:

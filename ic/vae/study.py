@@ -7,7 +7,7 @@ that use them; parts are seed-major, so that a partial run has the same number o
 
 from __future__ import annotations
 
-from ..store import Job
+from ..store import Job, unique_jobs
 from .execute import HANDLERS
 from .jobs import STUDY as NAME
 from .jobs import examples_job, filters_job, score_job, train_job
@@ -61,20 +61,7 @@ class VAEStudy:
 
     def plan(self, profile: str) -> list[Job]:
         """Every job of every part once, in part order, each preceded by its deps."""
-        seen, out = set(), []
-
-        def add(j: Job) -> None:
-            if j.key in seen:
-                return
-            for d in j.deps:
-                add(d)
-            seen.add(j.key)
-            out.append(j)
-
-        for jobs in self.parts(profile).values():
-            for j in jobs:
-                add(j)
-        return out
+        return unique_jobs(j for jobs in self.parts(profile).values() for j in jobs)
 
     def execute(self, job: Job, ctx) -> dict:
         if job.kind not in HANDLERS:
