@@ -63,11 +63,12 @@ CHAPTERS: tuple[Chapter, ...] = (
     ),
     Chapter(
         title="Inverse classification with a conditional GAN",
-        page=None,
-        files=("ic/cgan/", "notebooks/cgan_*.ipynb"),
+        page="cgan",
+        files=("book/cgan.md", "notebooks/cgan_*.ipynb", "ic/cgan/"),
         source="Hobbhahn's blog post on GANs {cite}`hobbhahn2020gans`",
         state="in progress",
-        state_note="The conditional GANs are training on a CPU; the chapter is not in the book yet.",
+        state_note="The method, the protocol, the GANs' training so far and the baselines are in; the inverse-"
+                   "classification experiments start when the GANs have finished training.",
         summary="A conditional DCGAN on MNIST inverted by gradient descent on its class and noise inputs: "
                 "the post's three experiments, with a small-CNN judge for model selection and two baselines.",
     ),
@@ -77,7 +78,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         files=("ic/vae/",),
         source="Rezaeifar, Taran and Voloshynovskiy {cite}`rezaeifar2018regeneration`",
         state="coming",
-        state_note="No experiments and no results yet.",
+        state_note="The library code and its tests exist; no experiment has run yet.",
         summary="One VAE per class on MNIST and Fashion-MNIST, classification by re-generation and the "
                 "Kullback–Leibler rejection rule.",
     ),

@@ -122,13 +122,13 @@ def selection_table(train: pd.DataFrame, profile: str) -> pd.DataFrame:
                     "source_epoch": reference.CGAN_PICKED_EPOCH.get(int(nz), -1)})
     df = pd.DataFrame(out)
     df.attrs["display"] = {
-        "noise size": "nz", "epochs trained": "epochs", "state": "state",
-        "selected epoch": lambda r: "—" if r["selected_epoch"] < 0 else str(r["selected_epoch"]),
+        "noise size": "nz", "epochs trained": "epochs",
+        "selected (epochs trained)": lambda r: "—" if r["selected_epoch"] < 0 else str(r["selected_epoch"] + 1),
         "conditioning score": lambda r: _f(r["conditioning"]), "diversity": lambda r: _f(r["diversity"]),
-        "IC accuracy (curve probes)": lambda r: _f(r["curve_ic"]),
-        "IC range, epochs ≥ 10": lambda r: ("—" if math.isnan(r["curve_ic_min"])
-                                           else f"{r['curve_ic_min']:.2f}–{r['curve_ic_max']:.2f}"),
-        "source's pick (by eye)": "source_epoch"}
+        "IC, 200 probes": lambda r: _f(r["curve_ic"]),
+        "IC from epoch 10": lambda r: ("—" if math.isnan(r["curve_ic_min"])
+                                            else f"{r['curve_ic_min']:.2f}–{r['curve_ic_max']:.2f}"),
+        "source's pick": lambda r: str(r["source_epoch"] + 1)}
     return df
 
 
@@ -163,7 +163,7 @@ def training_figure(train: pd.DataFrame):
     ax1.set_ylabel("fraction")
     ax1.set_title("conditioning score")
     ax2.set_title("IC accuracy, curve probes")
-    ax1.legend(loc="lower right", frameon=True)
+    ax1.legend(loc="upper left", frameon=True)
     fig.tight_layout()
     return fig
 
@@ -456,3 +456,50 @@ def ablation_table(ic: pd.DataFrame, profile: str) -> pd.DataFrame:
                                "—" if math.isnan(r["difference"]) else
                                f"{r['difference']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}]")}
     return df
+
+
+def claims_frame(ic: pd.DataFrame, baselines: pd.DataFrame, profile: str) -> pd.DataFrame:
+    """The chapter's claims table for display: every claim of the source the chapter tests, judged where our runs
+    are complete (:func:`claims`), else marked as not judged yet with the source's value."""
+    from .. import verdict as V
+
+    p = get_profile(profile)
+    columns = ["claim", "source", "source's value", "ours", "n", f"{100 * V.CONFIDENCE:g} % interval", "verdict",
+               "note"]
+    judged = V.format_claims(V.claims_table(claims(ic, baselines, profile)))
+    judged = judged if len(judged) else pd.DataFrame(columns=columns)
+    main = float(np.mean(SOURCE_RUNS["nz"][p.main_nz]))
+    expected = [
+        (f"accuracy with nz {p.main_nz}: 0.71", "Table 1", f"{main:.2f}"),
+        (f"nz {p.main_nz} is the best noise size", "Table 1",
+         f"+{main - max(np.mean(v) for k, v in SOURCE_RUNS['nz'].items() if k != p.main_nz):.2f}"),
+        ("α 0.5 beats α 1", "Table 2", f"{np.mean(SOURCE_RUNS['alpha'][0.5]) - main:+.2f}"),
+        ("α 1 beats α 2", "Table 2", f"{main - np.mean(SOURCE_RUNS['alpha'][2.0]):+.2f}"),
+        ("α 1 beats α 0.1", "Table 2", f"{main - np.mean(SOURCE_RUNS['alpha'][0.1]):+.2f}"),
+        ("late update after 10 beats none", "Table 3", f"{np.mean(SOURCE_RUNS['late_k'][10]) - main:+.2f}"),
+        (f"nearest neighbour beats IC (nz {p.main_nz}) by about 0.2", "text", f"{0.9 - main:+.2f}"),
+    ]
+    rows = []
+    for claim, where, value in expected:
+        hit = judged[judged.claim == claim]
+        if len(hit):
+            rows.append(hit.iloc[0].to_dict())
+        else:
+            rows.append(dict(zip(columns, [claim, f"Hobbhahn 2020, {where}", value, "—", "—", "—",
+                                           "not judged yet", ""])))
+    return pd.DataFrame(rows, columns=columns)
+
+
+def compute_summary(col: Collected, train: pd.DataFrame) -> dict:
+    """What the profile costs on this machine, from the store: the median wall minutes of a trained epoch, the
+    wall hours spent, and the wall hours the missing jobs are expected to take (:func:`ic.runner.expected_cost`,
+    every GAN assumed to run to the cap)."""
+    from ..runner import expected_cost
+
+    done = [(j, col.records[j.key]) for j in col.jobs if j.key in col.records]
+    missing = [j for j in col.jobs if j.key not in col.records]
+    trained = train[train.trained]
+    return {"epoch_min": float(trained.wall_min.median()) if len(trained) else NAN,
+            "spent_h": sum(r["wall_time_s"] for _, r in done) / 3600,
+            "to_go_h": sum(expected_cost(j, done) for j in missing) / 3600,
+            "missing": len(missing), "jobs": len(col.jobs)}
