@@ -162,3 +162,23 @@ def test_generate_with_trainable_weights_is_the_torch_lstm_path():
     assert all(torch.equal(a, p.grad) for a, p in zip(grads, m.parameters()))
     assert list(GenerativeLSTM(4, hidden=6).state_dict()) == [
         "lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0", "out.weight", "out.bias"]
+
+
+# ----------------------------------------------------------------------------------------------- cGAN
+def test_cgan_benchmark_rows_and_flops(tmp_path):
+    """The cGAN benchmark at tiny sizes: its rows, their baselines, and FLOPs that match the generator's shapes
+    (forward + input gradients of the first linear layer dominate: 2 · 2 · B · (nz + 1000) · 50 176 per
+    iteration at least)."""
+    r = bench.run("cgan", record_dir=tmp_path, verbose=False, seconds=0.01, threads=1, n_probes=8, iterations=4,
+                  timed_iterations=1, train_steps=1, train_batch=4)
+    rows = {row["name"]: row for row in r["rows"]}
+    assert set(rows) == {"ic_loop_fp32", "ic_batched_fp32", "ic_loop_bf16", "ic_batched_bf16", "train_fp32",
+                         "train_bf16"}
+    assert rows["ic_batched_fp32"]["baseline"] == "ic_loop_fp32" and rows["train_bf16"]["baseline"] == "train_fp32"
+    fc = 2 * 2 * 8 * (25 + 1000) * 64 * 28 * 28
+    assert fc <= rows["ic_batched_fp32"]["flops_per_call"] <= 3 * fc
+    # the loop over batches of 4 does the same work as one batch of 8
+    assert rows["ic_loop_fp32"]["flops_per_call"] == rows["ic_batched_fp32"]["flops_per_call"]
+    assert rows["ic_batched_bf16"]["dtype"] == "bfloat16"
+    assert tuple(rows["ic_batched_fp32"]["peak_shape"]) == (8, 1025, 50176)
+    assert list(tmp_path.glob("cgan-*.json"))

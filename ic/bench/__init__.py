@@ -13,6 +13,8 @@ import importlib
 # name → (module of this package, function, one-line description)
 REGISTRY: dict[str, tuple[str, str, str]] = {
     "lstm": ("lstm", "bench_lstm", "generative LSTM: inverse classification (k = 20, 286 probes) and training"),
+    "cgan": ("cgan", "bench_cgan", "conditional GAN: inverse classification (200 probes, batched vs batches of 4) "
+                                   "and a training step, fp32 and bf16"),
 }
 
 

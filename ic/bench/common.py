@@ -156,11 +156,12 @@ class Row:
 
 def measure(name: str, label: str, fn: Callable[[], object], *, device: torch.device, seconds: float,
             items_per_call: float, unit: str, peak_shape: Sequence[int], dtype: torch.dtype = torch.float32,
-            baseline: str | None = None, notes: str = "", **extra) -> Row:
+            baseline: str | None = None, notes: str = "", flops: int | None = None, **extra) -> Row:
     """Time ``fn`` (one call does ``items_per_call`` of the items ``unit`` counts, e.g. probes) and count the
-    FLOPs of one call."""
+    FLOPs of one call (or take ``flops``, counted by the caller on equivalent work where ``FlopCounterMode``
+    cannot follow ``fn``)."""
     t = time_call(fn, device, seconds)
-    flops = count_flops(fn)
+    flops = count_flops(fn) if flops is None else int(flops)
     per_call = t["seconds_per_call"]
     return Row(name=name, label=label, unit=unit, throughput=items_per_call / per_call, seconds_per_call=per_call,
                calls=t["calls"], flops_per_call=flops, gflops=flops / per_call / 1e9, dtype=_dtype_name(dtype),
