@@ -6,15 +6,17 @@ duplicates once) and the notebooks ask for a part by name.
 
 from __future__ import annotations
 
-from ..store import Job, unique_jobs
+from ..store import Job
+from ..study import StudyBase
 from .execute import HANDLERS
 from .jobs import STUDY as NAME
 from .jobs import BASELINES, baseline_job, ic_job, judge_job, reconstruct_job, training_jobs
 from .profiles import get_profile
 
 
-class CGANStudy:
+class CGANStudy(StudyBase):
     name = NAME
+    handlers = HANDLERS
     title = "Inverse classification with a conditional GAN (MNIST)"
 
     def parts(self, profile: str) -> dict[str, list[Job]]:
@@ -39,15 +41,6 @@ class CGANStudy:
                 parts[f"training nz={nz}"] = training_jobs(p, nz)
         parts["noise size"] = [ic_job(p, nz, repeat=r) for r in reps for nz in p.noise_sizes]
         return parts
-
-    def plan(self, profile: str) -> list[Job]:
-        """The parts' ordered union: each job once, after its deps."""
-        return unique_jobs(j for jobs in self.parts(profile).values() for j in jobs)
-
-    def execute(self, job: Job, ctx) -> dict:
-        if job.kind not in HANDLERS:
-            raise ValueError(f"Unknown job kind {job.kind!r} for study {NAME}")
-        return HANDLERS[job.kind](job, ctx)
 
 
 STUDY = CGANStudy()

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..study import lookup_profile
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -60,8 +62,4 @@ PROFILES = {
 
 
 def get_profile(profile: str | Profile) -> Profile:
-    if isinstance(profile, Profile):
-        return profile
-    if profile not in PROFILES:
-        raise ValueError(f"Unknown profile {profile!r} for the VAE study: use one of {', '.join(PROFILES)}.")
-    return PROFILES[profile]
+    return lookup_profile(PROFILES, profile, "VAE")

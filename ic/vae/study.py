@@ -7,7 +7,8 @@ that use them; parts are seed-major, so that a partial run has the same number o
 
 from __future__ import annotations
 
-from ..store import Job, unique_jobs
+from ..store import Job
+from ..study import StudyBase
 from .execute import HANDLERS
 from .jobs import STUDY as NAME
 from .jobs import examples_job, filters_job, score_job, train_job
@@ -22,8 +23,9 @@ def _trained_and_scored(pairs: list[tuple[Job, list[Job]]]) -> list[Job]:
     return out
 
 
-class VAEStudy:
+class VAEStudy(StudyBase):
     name = NAME
+    handlers = HANDLERS
     title = "Classification by re-generation with per-class VAEs (MNIST, Fashion-MNIST)"
 
     def parts(self, profile: str) -> dict[str, list[Job]]:
@@ -58,15 +60,6 @@ class VAEStudy:
         parts["test-only sigma"] = [sc(mnist(p.main_dim, s=s), "mnist_test", s2)
                                     for s in seeds for s2 in p.test_only_sigma2s]
         return parts
-
-    def plan(self, profile: str) -> list[Job]:
-        """Every job of every part once, in part order, each preceded by its deps."""
-        return unique_jobs(j for jobs in self.parts(profile).values() for j in jobs)
-
-    def execute(self, job: Job, ctx) -> dict:
-        if job.kind not in HANDLERS:
-            raise ValueError(f"Unknown job kind {job.kind!r} for study {NAME}")
-        return HANDLERS[job.kind](job, ctx)
 
 
 STUDY = VAEStudy()
