@@ -75,6 +75,8 @@ def fit(
     ``loss_fn(model, batch)`` returns the scalar loss of a batch (a tuple of tensors). Shuffling uses a
     generator seeded with ``seed``; the model's own initialisation must be seeded by the caller.
     """
+    if config.epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {config.epochs}")
     n = tensors[0].shape[0]
     if any(t.shape[0] != n for t in tensors):
         raise ValueError("all tensors must have the same length along dim 0")

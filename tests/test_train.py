@@ -145,3 +145,15 @@ def test_early_stopping_waits_for_min_epochs_then_stops_on_a_stalled_validation_
     assert demanding.stopped_early and demanding.epochs_run < full.epochs_run
     assert demanding.best_val_loss == min(demanding.val_loss)       # the checkpoint still tracks every improvement
     assert not fit(nn.Linear(3, 1), linear_problem(), mse, FitConfig(epochs=5, val_fraction=0.25), seed=0).stopped_early
+
+
+def test_zero_epochs_is_a_clear_error():
+    import pytest
+    import torch
+
+    from ic.train import FitConfig, fit
+
+    model = torch.nn.Linear(2, 1)
+    with pytest.raises(ValueError, match="epochs must be >= 1"):
+        fit(model, (torch.zeros(4, 2), torch.zeros(4, 1)), lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(),
+            FitConfig(epochs=0))
