@@ -5,8 +5,9 @@
 #   make test                         book + ruff + pytest tests/ + nbval over notebooks/ (smoke parameters)
 #   make notebooks PROFILE=paper      execute notebooks/*.ipynb with papermill into book/ (parameters cells
 #                                     hidden in the book: scripts/tag_parameters.py)
-#   make reproduce PROFILE=paper BUDGET=2h
-#   make status
+#   make reproduce PROFILE=smoke [BUDGET=2h] [ONLY=lstm] [ARGS="--threads 1 --no-progress"]
+#                                     run the missing jobs (python -m ic reproduce --help: profiles per study)
+#   make status [PROFILE=paper] [ONLY=cgan]
 #   make screenshots                  headless Chromium PNGs of the built book -> _build/screenshots/
 #   make clean                        remove _build
 
@@ -27,6 +28,7 @@ TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 PROFILE ?= smoke
 BUDGET  ?=
 ONLY    ?=
+ARGS    ?=
 NB      ?= $(wildcard notebooks/*.ipynb)
 # RUN_MISSING=False: notebooks show only what the results store holds (no job is computed)
 RUN_MISSING ?=
@@ -58,10 +60,26 @@ STAMP := $(VENV)/.ic-installed-$(PYPROJECT_HASH)
 
 install: $(STAMP)
 
+# torch alone (--no-deps: only torch is looked up on TORCH_INDEX; its dependencies come with ic below). A torch
+# that satisfies TORCH_SPEC is kept without asking any index. TORCH_INDEX is asked first with one short request,
+# so that where it cannot be reached pip does not retry it: torch then comes from the default index, with a note.
+TORCH_INSTALLED := import importlib.metadata as m, sys; from pip._vendor.packaging.requirements import Requirement as R; \
+  r = R(sys.argv[1]); sys.exit(not r.specifier.contains(m.version(r.name).split('+')[0]))
+INDEX_REACHABLE := import sys, urllib.request as u; u.urlopen(u.Request(sys.argv[1].rstrip('/') + '/torch/', \
+  method='HEAD'), timeout=5)
+
 $(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@# torch alone (--no-deps: only torch is looked up on TORCH_INDEX; its dependencies come with ic below)
-	$(PY) -m pip install --no-deps --retries 1 $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) '$(TORCH_SPEC)'
+	@if $(PY) -c "$(TORCH_INSTALLED)" '$(TORCH_SPEC)' 2>/dev/null; then \
+	  echo "$(TORCH_SPEC): installed, kept"; \
+	elif [ -z "$(TORCH_INDEX)" ]; then \
+	  $(PY) -m pip install --no-deps '$(TORCH_SPEC)'; \
+	elif $(PY) -c "$(INDEX_REACHABLE)" '$(TORCH_INDEX)' 2>/dev/null; then \
+	  $(PY) -m pip install --no-deps --extra-index-url $(TORCH_INDEX) '$(TORCH_SPEC)'; \
+	else \
+	  echo "note: $(TORCH_INDEX) cannot be reached; installing $(TORCH_SPEC) from the default index"; \
+	  $(PY) -m pip install --no-deps '$(TORCH_SPEC)'; \
+	fi
 	$(PY) -m pip install -e '.[test]'
 	@rm -f $(VENV)/.ic-installed-*
 	@touch $@
@@ -94,11 +112,14 @@ notebooks: install
 	  $(PY) scripts/tag_parameters.py "book/$$(basename $$nb)" || exit 1; \
 	done
 
+# ARGS: further options of `python -m ic reproduce`, e.g. ARGS="--threads 1 --no-progress --shard 0/2"
 reproduce: install
-	$(PY) -m ic reproduce --profile $(PROFILE) $(if $(BUDGET),--budget $(BUDGET)) $(if $(ONLY),--only $(ONLY))
+	$(PY) -m ic reproduce --profile $(PROFILE) $(if $(BUDGET),--budget $(BUDGET)) $(if $(ONLY),--only $(ONLY)) $(ARGS)
 
+# status counts the paper profile unless PROFILE is given (make status PROFILE=cpu ONLY=cgan)
 status: install
-	$(PY) -m ic status
+	$(PY) -m ic status $(if $(filter command line environment,$(origin PROFILE)),--profile $(PROFILE)) \
+	  $(if $(ONLY),--only $(ONLY))
 
 screenshots:
 	@test -f _build/html/index.html || $(MAKE) book

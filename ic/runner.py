@@ -31,7 +31,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .device import choose_device
 from .store import Job, ResultStore, WeightCache, cpu_model, recorded_weights_sha256, store_for
 
 log = logging.getLogger("ic.runner")
@@ -53,10 +52,45 @@ class Study(Protocol):
     def execute(self, job: Job, ctx: Context) -> dict: ...
 
 
+def choose_device(preference: str | None = None) -> Any:
+    """:func:`ic.device.choose_device`, imported when needed (so that listing studies and profiles needs no torch)."""
+    from .device import choose_device as choose
+
+    return choose(preference)
+
+
+class UsageError(ValueError):
+    """A mistake in what was asked for (study, profile, budget, shard, device): the message names the fix."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`reproduce`: ``kept`` results were written in this run before it; every result is
+    written atomically when its job ends, so the same call resumes with the jobs still missing."""
+
+    def __init__(self, kept: int, store_root):
+        super().__init__(kept, store_root)
+        self.kept = kept
+        self.store_root = store_root
+
+
 def get_study(name: str) -> Study:
     if name not in STUDY_MODULES:
-        raise ValueError(f"Unknown study {name!r}: known studies are {', '.join(STUDY_MODULES)}.")
+        raise UsageError(f"Unknown study {name!r}: known studies are {', '.join(STUDY_MODULES)}.")
     return importlib.import_module(STUDY_MODULES[name]).STUDY
+
+
+def profiles_module(name: str):
+    """The ``profiles`` module beside study ``name``'s ``study`` module (light: no torch), or None."""
+    module = STUDY_MODULES[name]
+    if not module.endswith(".study"):
+        return None
+    return importlib.import_module(module.removesuffix(".study") + ".profiles")
+
+
+def study_profiles(name: str) -> tuple[str, ...] | None:
+    """The profile names of study ``name`` (its ``PROFILES``), or None when it has no profiles module."""
+    module = profiles_module(name)
+    return tuple(module.PROFILES) if module is not None else None
 
 
 @dataclass
@@ -141,7 +175,7 @@ def parse_budget(text: str | float | None) -> float | None:
         return float(text)
     m = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text)
     if not m or not any(m.groups()):
-        raise ValueError(f"Cannot read budget {text!r}: use e.g. 45m, 2h, 1h30m or a number of seconds.")
+        raise UsageError(f"Cannot read budget {text!r}: use e.g. 45m, 2h, 1h30m or a number of seconds.")
     h, mi, s = (float(g) if g else 0.0 for g in m.groups())
     return h * 3600 + mi * 60 + s
 
@@ -185,21 +219,59 @@ def missing_deps(job: Job, store: ResultStore) -> list[Job]:
     return order
 
 
-def select_studies(only: str | None) -> list[str]:
-    if not only:
-        return list(STUDY_MODULES)
-    names = [s.strip() for s in only.split(",") if s.strip()]
+def profile_owners() -> dict[str, list[str]]:
+    """Profile name → the studies that have it (in study order); every study's profiles, first-seen order."""
+    owners: dict[str, list[str]] = {}
+    for name in STUDY_MODULES:
+        for p in study_profiles(name) or ():
+            owners.setdefault(p, []).append(name)
+    return owners
+
+
+def describe_profiles() -> str:
+    """'smoke, paper, cpu (cgan)': each profile, with the studies that have it unless every study does."""
+    with_profiles = [n for n in STUDY_MODULES if study_profiles(n) is not None]
+    return ", ".join(p if len(ns) == len(with_profiles) else f"{p} ({', '.join(ns)})"
+                     for p, ns in profile_owners().items())
+
+
+def select_studies(only: str | None, profile: str | None = None) -> list[str]:
+    """The studies named in ``only`` (comma-separated; default: every study that has ``profile``), each checked
+    to exist and to have ``profile``."""
+    names = [s.strip() for s in (only or "").split(",") if s.strip()] or list(STUDY_MODULES)
     for n in names:
-        get_study(n)
-    return names
+        if n not in STUDY_MODULES:
+            raise UsageError(f"Unknown study {n!r} in --only: use one or more of {', '.join(STUDY_MODULES)} "
+                             f"(comma-separated).")
+    if profile is None:
+        return names
+    having = [n for n in names if study_profiles(n) is None or profile in study_profiles(n)]
+    if not having and not only:
+        raise UsageError(f"Unknown profile {profile!r}: use one of {describe_profiles()}.")
+    for n in names if only else ():
+        if n not in having:
+            owners = profile_owners().get(profile)
+            hint = f"; {profile!r} is a profile of {', '.join(owners)}" if owners else ""
+            raise UsageError(f"{profile!r} is not a profile of the {n} study: use one of "
+                             f"{', '.join(study_profiles(n))}{hint}.")
+    return having
 
 
-def status(profile: str = "paper", only: str | None = None, out=sys.stdout) -> list[dict]:
-    """Print and return, per study, jobs done / missing and wall time spent / still expected (on this device)."""
+def _note_selection(names: list[str], only: str | None, profile: str, out) -> None:
+    if not only and len(names) < len(STUDY_MODULES):
+        print(f"profile {profile}: only {', '.join(names)} (the other studies have no such profile)", file=out)
+
+
+def status(profile: str = "paper", only: str | None = None, out=None) -> list[dict]:
+    """Print (to ``out``, default the current ``sys.stdout``) and return, per study, jobs done / missing and wall
+    time spent / still expected (on this device)."""
+    out = out or sys.stdout
     store = store_for(profile)
     dev = str(choose_device())
+    names = select_studies(only, profile)
+    _note_selection(names, only, profile, out)
     rows = []
-    for name in select_studies(only):
+    for name in names:
         study = get_study(name)
         jobs = study.plan(profile)
         done = [(j, store.load(j)) for j in jobs if store.has(j)]
@@ -231,7 +303,7 @@ def parse_shard(text: str | None) -> tuple[int, int]:
         return 0, 1
     m = re.fullmatch(r"(\d+)/(\d+)", text.strip())
     if not m or not 0 <= int(m.group(1)) < int(m.group(2)):
-        raise ValueError(f"Cannot read shard {text!r}: use i/n with 0 <= i < n, e.g. 0/2 and 1/2.")
+        raise UsageError(f"Cannot read shard {text!r}: use i/n with 0 <= i < n, e.g. 0/2 and 1/2.")
     return int(m.group(1)), int(m.group(2))
 
 
@@ -250,23 +322,44 @@ def in_shard(job: Job, shard: tuple[int, int]) -> bool:
 
 
 def reproduce(profile: str = "smoke", only: str | None = None, budget: str | float | None = None,
-              device: str | None = None, progress: bool = True, out=sys.stdout, shard: str | None = None) -> dict:
+              device: str | None = None, progress: bool = True, out=None, shard: str | None = None) -> dict:
     """Run every missing job of the selected studies, in plan order, until the wall-time budget is used up.
 
     Before a job its missing deps run (recursively). A job is started only if the expected wall time of the job
     and its missing deps fits in the remaining budget; a job that needs a job left for the next run is left too.
     A started job runs to its end (its result is written atomically), so stopping never leaves a partial
     result. With ``shard="i/n"``, n processes can share the work (e.g. one per core): see :func:`shard_anchor`.
+    Ctrl-C raises :class:`Interrupted`, which says how many results this run kept.
     """
-    from tqdm.auto import tqdm
-
+    out = out or sys.stdout
     budget_s = parse_budget(budget)
     shard_ = parse_shard(shard)
+    names = select_studies(only, profile)
     store = store_for(profile)
     dev = choose_device(device)
-    t0 = time.perf_counter()
+    _note_selection(names, only, profile, out)
     summary = {"ran": 0, "skipped_budget": 0, "already_done": 0, "seconds": 0.0, "stopped_at_budget": False}
-    for name in select_studies(only):
+    started: list[Job] = []
+    try:
+        _reproduce(names, profile, store, dev, budget_s, shard_, progress, out, summary, started)
+    except KeyboardInterrupt as exc:
+        raise Interrupted(sum(store.has(j) for j in started), store.root) from exc
+    msg = (f"ran {summary['ran']} jobs in {summary['seconds'] / 60:.1f} min; "
+           f"{summary['already_done']} were done before")
+    if summary["stopped_at_budget"]:
+        msg += f"; {summary['skipped_budget']} left for the next run (budget {budget})"
+    print(msg, file=out)
+    return summary
+
+
+def _reproduce(names: list[str], profile: str, store: ResultStore, dev: Any, budget_s: float | None,
+               shard_: tuple[int, int], progress: bool, out, summary: dict, started: list[Job]) -> None:
+    """The loop of :func:`reproduce`: counts into ``summary``, and lists in ``started`` every job it starts (so
+    that an interrupt can count the results this run kept)."""
+    from tqdm.auto import tqdm
+
+    t0 = time.perf_counter()
+    for name in names:
         study = get_study(name)
         ctx = Context(study=study, store=store, device=dev)
         jobs = study.plan(profile)
@@ -291,16 +384,11 @@ def reproduce(profile: str = "smoke", only: str | None = None, budget: str | flo
                 continue
             bar.set_postfix_str(job.describe()[:60])
             for j, expected_s in zip(chain, expected):
+                started.append(j)
                 done.append((j, _run_logged(ctx, j, expected_s, progress, out)))
                 summary["ran"] += 1
         bar.close()
-    summary["seconds"] = time.perf_counter() - t0
-    msg = (f"ran {summary['ran']} jobs in {summary['seconds'] / 60:.1f} min; "
-           f"{summary['already_done']} were done before")
-    if summary["stopped_at_budget"]:
-        msg += f"; {summary['skipped_budget']} left for the next run (budget {budget})"
-    print(msg, file=out)
-    return summary
+        summary["seconds"] = time.perf_counter() - t0
 
 
 def _run_logged(ctx: Context, job: Job, expected_s: float, progress: bool, out) -> dict:

@@ -192,11 +192,11 @@ def _download(spec: FileSpec, path: Path) -> None:
     ro = _read_only_dir(path)
     if ro is not None:
         raise _unavailable(spec, path, f"the folder {ro} is read-only")
-    log.info("Downloading %s to %s", spec.url, path)
     tmp_path: Path | None = None
     try:
         try:
             with _open_url(spec.url) as response:  # nothing is written before the server answers
+                log.info("Downloading %s to %s", spec.url, path)  # only once the server answered: log what happens
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
                 tmp_path = Path(tmp)

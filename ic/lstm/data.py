@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data.files import DataError
 from ..data.subsets import train_test_split_indices
+from ..data.trajectories import (MAT_SPEC, MIRROR_LABELLED_COUNTS, NPZ_SPEC, UCI_CLASS_COUNTS,
+                                 load_character_trajectories)
 from ..train import FitConfig
 from .preprocess import PreparedTrajectories, prepare
 from .sparse import class_centres
@@ -20,14 +23,46 @@ log = logging.getLogger("ic.lstm")
 VARIANTS = ("all", "sparse1", "sparse4")
 
 
+#: labelled recordings of each source; fixed by the file (the UCI file's per-class counts are checked on reading,
+#: the mirror's SHA-256)
+N_LABELLED = {"uci-mat": sum(UCI_CLASS_COUNTS.values()), "mirror-npz": sum(MIRROR_LABELLED_COUNTS.values())}
+
+
+def planned_source(root: str | None = None) -> str:
+    """The file a run reads, from the files present alone (none is read or downloaded): the UCI file when it is
+    present, else the offline mirror when it is present, else the UCI file, which :func:`load_data` downloads."""
+    if MAT_SPEC.path(root).is_file():
+        return "uci-mat"
+    if NPZ_SPEC.path(root).is_file():
+        return "mirror-npz"
+    _warn_no_file(str(MAT_SPEC.path(root).parent))
+    return "uci-mat"
+
+
+@functools.cache
+def _warn_no_file(folder: str) -> None:
+    log.warning("No Character Trajectories file in %s (set IC_DATA_DIR): the LSTM jobs are planned for the UCI "
+                "file a run would download, so results computed on the offline mirror count as missing", folder)
+
+
+def planned_data_identity(root: str | None = None) -> dict:
+    """``data_identity(load_data(root))`` without loading anything: what the jobs' keys need, so that a plan
+    (``python -m ic status``) costs no data loading and works without the dataset."""
+    source = planned_source(root)
+    return {"source": source, "n_labelled": N_LABELLED[source]}
+
+
 @functools.lru_cache(maxsize=2)
 def load_data(root: str | None = None) -> PreparedTrajectories:
-    from ..data.trajectories import load_character_trajectories
-
-    ds = load_character_trajectories(root)
+    """The prepared trajectories of the file :func:`planned_source` names (the UCI file is downloaded only when
+    neither file is present), checked against :func:`planned_data_identity`."""
+    ds = load_character_trajectories(root, download=planned_source(root) == "uci-mat")
     prepared = prepare(ds)
     log.info("Character Trajectories from %s: %d labelled recordings (standardised on %d)", ds.source,
              len(prepared.labels), prepared.n_recordings_for_stats)
+    if data_identity(prepared) != planned_data_identity(root):
+        raise DataError(f"{ds.path}: read {data_identity(prepared)}, but the jobs were planned for "
+                        f"{planned_data_identity(root)}; replace the file with the canonical one.")
     return prepared
 
 

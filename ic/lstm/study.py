@@ -9,7 +9,7 @@ duplicates once) and the notebooks ask for a part by name (:func:`ic.report.coll
 from __future__ import annotations
 
 from ..store import Job, unique_jobs
-from .data import data_identity, load_data, make_split  # noqa: F401  (make_split: part of the study's interface)
+from .data import load_data, make_split, planned_data_identity  # noqa: F401  (load_data, make_split: the study's interface)
 from .execute import HANDLERS
 from .jobs import STUDY as NAME
 from .jobs import class_count, fwd_job, gen_job, heatmap_job, ic_job, nearest_centre_job, vertex_job
@@ -88,7 +88,7 @@ class LSTMStudy:
 
     def parts(self, profile: str | Profile) -> dict[str, list[Job]]:
         p = get_profile(profile)
-        data_id = data_identity(load_data())
+        data_id = planned_data_identity()
         return {name: build(p, data_id) for name, build in PARTS.items()}
 
     def plan(self, profile: str | Profile) -> list[Job]:
