@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict
 
 from ..store import Job
@@ -42,6 +43,7 @@ def judge_job(p: Profile) -> Job:
                label="MNIST judge (small CNN)")
 
 
+@functools.lru_cache(maxsize=4096)
 def epoch_job(p: Profile, nz: int, epoch: int) -> Job:
     """Epoch ``epoch`` (0-based) of the GAN with noise size ``nz``; depends on the previous epoch and the judge."""
     judge = judge_job(p)
