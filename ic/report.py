@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .compare import fmt, summarise, verdict
+from . import verdict as V
 from .plotting import empty_figure, use_book_style
 from .runner import Context, Study, get_study
 from .store import Job, store_for
 
-__all__ = ["Collected", "collect", "frame", "summary_columns", "summary_text", "pending_verdict", "claim_outcome",
-           "progress_note", "cost_table", "public", "empty_figure"]
+__all__ = ["Collected", "collect", "frame", "summary_columns", "summary_text", "level_columns", "interval_text",
+           "progress_note", "cost_table", "public", "claims_style", "empty_figure"]
 
 use_book_style()
 
@@ -116,34 +116,45 @@ def frame(col: Collected, kind: str | Iterable[str], fields: Mapping[str, str | 
 
 
 # ------------------------------------------------------------------------------------------- summaries
+#: How the book states the spread of runs (table headers and captions say it with this text).
+STD_NOTE = f"sd: the sample standard deviation (n − {V.STD_DDOF}), as in every verdict"
+
+
 def summary_columns(stem: str, values: Iterable[float]) -> dict:
-    """``{stem}_mean``, ``{stem}_std``, ``{stem}_n`` of the runs ``values`` (population std, as the sources)."""
-    s = summarise(values)
-    return {f"{stem}_mean": s["mean"], f"{stem}_std": s["std"], f"{stem}_n": s["n"]}
+    """``{stem}_mean``, ``{stem}_std``, ``{stem}_n`` of the runs ``values``; the std is the one :mod:`ic.verdict`
+    reports (``ddof`` :data:`ic.verdict.STD_DDOF`; NaN when there are too few runs for it)."""
+    v = np.asarray(list(values), dtype=float)
+    std = float(np.std(v, ddof=V.STD_DDOF)) if len(v) > V.STD_DDOF else math.nan
+    return {f"{stem}_mean": float(v.mean()) if len(v) else math.nan, f"{stem}_std": std, f"{stem}_n": len(v)}
 
 
 def summary_text(row: Mapping, stem: str, digits: int = 2) -> str:
-    """'mean ± std (n=N)' of a row's summary columns (``not run yet`` when n = 0)."""
+    """'mean ± sd (n=N)' of a row's summary columns ('mean (n=1)' without a spread; 'not run yet' when n = 0)."""
     n = row[f"{stem}_n"]
     n = 0 if n is None or (isinstance(n, float) and math.isnan(n)) else int(n)
-    return fmt({"mean": row[f"{stem}_mean"], "std": row[f"{stem}_std"], "n": n}, digits)
-
-
-def pending_verdict(ours: dict, ref: float | None, instances: int) -> str:
-    """The verdict rule, once every instance of the profile is in; before that, 'pending' (a partial run's
-    mean is shown but not judged)."""
-    if 0 < ours["n"] < instances and ref is not None:
-        return f"pending ({ours['n']} of {instances})"
-    return verdict(ours, ref)
-
-
-def claim_outcome(values: list[float], test: Callable[..., bool], complete: bool = True) -> str:
-    """The outcome of testing a claim on our numbers: not run yet / pending / holds / does not hold."""
-    if any(math.isnan(v) for v in values):
+    if n == 0:
         return "not run yet"
-    if not complete:
-        return "pending (not all instances done)"
-    return "holds" if test(*values) else "does not hold"
+    std = row[f"{stem}_std"]
+    spread = "" if std is None or math.isnan(std) else f" ± {std:.{digits}f}"
+    return f"{row[f'{stem}_mean']:.{digits}f}{spread} (n={n})"
+
+
+def level_columns(values: Iterable[float], source, instances: int, metric: V.Metric = V.ACCURACY) -> dict:
+    """The level verdict (:func:`ic.verdict.level`) of our runs ``values`` against the source's number or per-run
+    values, as table columns ``verdict``, ``lo``, ``hi`` (the decisive interval). While fewer than
+    ``instances`` runs are in, 'pending (n of N runs)'; '—' without runs or without a source."""
+    values = list(values)
+    if source is None or (np.ndim(source) > 0 and len(source) == 0) or not values:
+        return {"verdict": "—", "lo": math.nan, "hi": math.nan}
+    v = V.level(values, source, metric=metric, expected_n=instances)
+    word = f"{v.verdict} ({len(values)} of {instances} runs)" if v.verdict == V.PENDING else v.verdict
+    return {"verdict": word, "lo": v.lo, "hi": v.hi}
+
+
+def interval_text(row: Mapping, digits: int = 2) -> str:
+    """'[lo, hi]' of a row's ``lo``/``hi`` columns ('—' when there is none)."""
+    lo, hi = row["lo"], row["hi"]
+    return "—" if lo is None or math.isnan(lo) or math.isnan(hi) else f"[{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
 # ------------------------------------------------------------------------------------------- bookkeeping
@@ -208,3 +219,16 @@ def public(df: pd.DataFrame, display: Mapping | None = None) -> pd.DataFrame:
         else:
             raise KeyError(f"display column {label!r}: {spec!r} is neither a column nor a summary stem of the table")
     return pd.DataFrame(out, columns=list(display))
+
+
+def claims_style(shown: pd.DataFrame):
+    """A claims table as :func:`ic.verdict.format_claims` renders it, styled to be read on a page 800 px wide: the
+    claim column wide enough for its words, each interval on one line, the note column only when a row has one."""
+    if "note" in shown.columns and not shown["note"].astype(bool).any():
+        shown = shown.drop(columns="note")
+    interval = [i for i, c in enumerate(shown.columns) if c.endswith("interval")]
+    return shown.style.hide(axis="index").set_table_styles(
+        [{"selector": "th, td", "props": "padding: 3px 6px; text-align: left; vertical-align: top;"},
+         {"selector": "th", "props": "border-bottom: 1px solid #888;"},
+         {"selector": "td.col0", "props": "min-width: 12em;"},
+         *({"selector": f"td.col{i}", "props": "white-space: nowrap;"} for i in interval)])

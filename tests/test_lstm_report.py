@@ -7,7 +7,8 @@ import math
 import pytest
 
 from ic import report
-from ic.compare import fmt, summarise
+from ic import verdict as V
+from ic.lstm import claims as C
 from ic.lstm import figures as F
 from ic.lstm import report as R
 from ic.report import Collected, public
@@ -45,8 +46,10 @@ def test_public_shows_summaries_columns_and_functions_only_when_asked():
     df = R.pd.DataFrame([{"k": 2, **report.summary_columns("ours", [0.5, 0.7]), "verdict": "partly"},
                          {"k": 4, **report.summary_columns("ours", []), "verdict": "—"}])
     assert df.ours_mean[0] == pytest.approx(0.6) and df.ours_n.tolist() == [2, 0]      # numbers in the table
+    assert df.ours_std[0] == pytest.approx(0.1 * math.sqrt(2))          # the sample std (n − 1), as ic.verdict's
     shown = public(df, {"classes": "k", "ours": "ours", "twice": lambda r: 2 * r["k"]})
-    assert shown.to_dict("list") == {"classes": [2, 4], "ours": ["0.60 ± 0.10 (n=2)", "not run yet"], "twice": [4, 8]}
+    assert shown.to_dict("list") == {"classes": [2, 4], "ours": ["0.60 ± 0.14 (n=2)", "not run yet"], "twice": [4, 8]}
+    assert report.summary_text(report.summary_columns("x", [0.25]), "x") == "0.25 (n=1)"     # no spread from one run
     assert list(public(df).columns) == ["k", "verdict"]                  # no spec: the helper columns dropped
     df.attrs["display"] = {"v": "verdict"}
     assert public(df).v.tolist() == ["partly", "—"]
@@ -90,14 +93,17 @@ def test_cost_table_sums_done_jobs_and_counts_missing_ones():
     assert "4 of the 5 paper-profile jobs" in report.progress_note(col)
 
 
-def test_partial_settings_are_shown_but_not_judged():
-    assert report.pending_verdict(summarise([0.17]), 0.49, instances=5) == "pending (1 of 5)"
-    assert report.pending_verdict(summarise([0.17] * 5), 0.49, instances=5) == "not reproduced"
-    assert report.pending_verdict(summarise([]), 0.49, instances=5) == "—"
-    assert report.claim_outcome([0.3, 0.9], lambda a, b: a < b, complete=False) == "pending (not all instances done)"
-    assert report.claim_outcome([0.3, 0.9], lambda a, b: a < b) == "holds"
-    assert report.claim_outcome([0.9, 0.3], lambda a, b: a < b) == "does not hold"
-    assert report.claim_outcome([math.nan, 0.3], lambda a, b: a < b) == "not run yet"
+def test_level_columns_judge_complete_settings_by_ic_verdict_and_leave_partial_ones_pending():
+    assert report.level_columns([0.17], [0.49] * 5, instances=5)["verdict"] == "pending (1 of 5 runs)"
+    source = [0.47, 0.39, 0.49, 0.50, 0.58]
+    full = report.level_columns([0.17, 0.16, 0.18, 0.15, 0.19], source, instances=5)
+    expected = V.level([0.17, 0.16, 0.18, 0.15, 0.19], source)
+    assert full["verdict"] == "not reproduced" == expected.verdict and (full["lo"], full["hi"]) == (expected.lo,
+                                                                                                    expected.hi)
+    assert report.interval_text(full) == f"[{expected.lo:.2f}, {expected.hi:.2f}]"
+    assert report.level_columns([], source, instances=5)["verdict"] == "—"
+    assert report.level_columns([0.5] * 5, [], instances=5)["verdict"] == "—"
+    assert report.interval_text({"lo": math.nan, "hi": math.nan}) == "—"
 
 
 # ------------------------------------------------------------------------------------ LSTM tables
@@ -147,37 +153,105 @@ def test_diagnostic_table_pairs_each_generator_with_its_own_vertex_decoding():
     assert numeric.ic_runs[0] == (0.5, 0.9) and numeric.vertex_mean[0] == pytest.approx(0.98)
     table = public(numeric).set_index(["training data", "σ"])
     assert table.loc[("all data", 0.0), "per instance (IC → vertices)"] == "0.50 → 1.00, 0.90 → 0.96"
-    assert table.loc[("all data", 0.0), "decoding at the vertices"] == "0.98 ± 0.02 (n=2)"
+    assert table.loc[("all data", 0.0), "decoding at the vertices"] == "0.98 ± 0.03 (n=2)"
     assert table.loc[("all data", 0.0), "nearest centre (no model)"] == "—"
-    assert table.loc[("sparse1", 0.4), "nearest centre (no model)"] == "0.99 ± 0.00 (n=1)"
+    assert table.loc[("sparse1", 0.4), "nearest centre (no model)"] == "0.99 (n=1)"
     assert list(table.index) == [("all data", 0.0), ("sparse1", 0.4)]
 
 
-def _forward(k, seed, acc, n_train, fraction=None):
-    config = {"k": k, "variant": "all", "split_seed": seed, **({"train_fraction": fraction} if fraction else {})}
+def _forward(k, seed, strict, n_train, fraction=None, variant="all", argmax=None):
+    """A forward classifier's record: strict-rule accuracy ``strict``; the argmax accuracy differs (``argmax``, by
+    default strict + 0.03) so that a test can tell which one a table uses."""
+    config = {"k": k, "variant": variant, "split_seed": seed, **({"train_fraction": fraction} if fraction else {})}
     job = Job("lstm", "train_fwd", config, seed=seed, version=1)
-    return job, {"result": {"accuracy": acc, "n_train": n_train}}
+    argmax = strict + 0.03 if argmax is None else argmax
+    return job, {"result": {"accuracy": argmax, "accuracy_strict": strict, "n_train": n_train}}
 
 
 def test_data_size_table_pairs_instances_and_bounds_the_next_doubling():
     full = [_forward(2, i, a, 100) for i, a in enumerate([0.90, 0.92])]
-    half = [_forward(2, i, a, 50, fraction=0.5) for i, a in enumerate([0.80, 0.86])]
+    half = [_forward(2, i, a, 50, fraction=0.5, argmax=0.95) for i, a in enumerate([0.80, 0.86])]
     sparse = Collected("smoke", [j for j, _ in full], {j.key: r for j, r in full})
     size = Collected("smoke", [j for j, _ in half], {j.key: r for j, r in half})
     row = R.data_size_table(sparse, size).iloc[0]
     assert row["drop_mean"] == pytest.approx(0.08) and row["bound"] == pytest.approx(0.99)    # 0.91 + 0.08
     shown = public(R.data_size_table(sparse, size)).iloc[0]
     assert shown["classes"] == 2 and shown["training sequences (part | all)"] == "50 | 100"
-    assert shown["lost by the cut (paired)"] == "0.08 ± 0.02 (n=2)"               # 0.10 and 0.06
+    assert shown["lost by the cut (paired)"] == "0.08 ± 0.03 (n=2)"               # 0.10 and 0.06, strict rule
     # one instance missing: shown, no bound
     size1 = Collected("smoke", [j for j, _ in half], {half[0][0].key: half[0][1]})
     row1 = R.data_size_table(sparse, size1).iloc[0]
-    assert report.summary_text(row1, "drop") == "0.10 ± 0.00 (n=1)" and math.isnan(row1["bound"])
+    assert report.summary_text(row1, "drop") == "0.10 (n=1)" and math.isnan(row1["bound"])
     assert "can explain the shortfall" in R.data_size_finding(row)                # 0.99 against the thesis's 1.00
     assert "waits for every instance" in R.data_size_finding(row1)
     low = row.copy()
     low["bound"] = 0.9
     assert "does not explain the whole shortfall" in R.data_size_finding(low)
     none = R.data_size_table(sparse, Collected("smoke", [j for j, _ in half], {})).iloc[0]
-    assert report.summary_text(none, "drop") == fmt(summarise([]))
+    assert report.summary_text(none, "drop") == "not run yet"
     assert R.data_size_finding(none).endswith("not run yet.")
+
+
+# ------------------------------------------------------------------------------------ verdicts and claims
+def _ic(k, sigma, variant, seed, acc):
+    g = {"k": k, "sigma": sigma, "variant": variant, "batch_size": 16, "split_seed": seed}
+    job = Job("lstm", "ic", {"generator": f"g{k}{sigma}{variant}{seed}", "gen_config": g, "gen_seed": seed}, seed=0,
+              version=1)
+    return job, {"result": {"accuracy": acc, "accuracy_first250": acc, "rmse_mean": 0.1, "n_test": 10}}
+
+
+def _collected(pairs, profile="paper"):
+    return Collected(profile, [j for j, _ in pairs], {j.key: r for j, r in pairs})
+
+
+def _noise_2_classes():
+    """Paper profile, 2 classes only: σ 0.3 clearly above σ 0 on each of five instances."""
+    return _collected([_ic(2, 0.0, "all", i, a) for i, a in enumerate([0.60, 0.70, 0.55, 0.65, 0.62])]
+                      + [_ic(2, 0.3, "all", i, a) for i, a in enumerate([0.97, 1.0, 0.98, 1.0, 0.99])])
+
+
+def _sparsity_4_classes():
+    """Paper profile, the five settings of the sparsity comparison at 4 classes, five instances each."""
+    best = 0.4                                                     # the thesis's best σ at 4 classes
+    ic = [_ic(4, best, variant, i, 0.95 + 0.01 * (i % 2)) for variant in ("all", "sparse1", "sparse4")
+          for i in range(5)]
+    fwd = [_forward(4, i, 0.94 + 0.01 * (i % 3), 200, variant=v, argmax=0.40) for v in ("all", "sparse4")
+           for i in range(5)]
+    return _collected(ic + fwd)
+
+
+def test_sparsity_table_judges_forward_classifiers_with_the_strict_rule_by_ic_verdict():
+    table = R.sparsity_table(_sparsity_4_classes()).set_index(["k", "setting"])
+    row = table.loc[(4, "comparison")]
+    strict = [0.94 + 0.01 * (i % 3) for i in range(5)]
+    assert row["ours_mean"] == pytest.approx(sum(strict) / 5)                    # not the argmax 0.40
+    assert row["verdict"] == V.level(strict, C.thesis_sparsity_runs("comparison", 4, "paper")).verdict
+    assert table.loc[(20, "sparse1"), "verdict"] == "—"                          # no runs: not judged
+    shown = public(R.sparsity_table(_sparsity_4_classes()))
+    assert "95 % interval" in shown.columns and "ours (mean ± sd)" in shown.columns
+
+
+def test_the_chapter_claims_table_has_one_row_per_claim_in_order():
+    claims = C.chapter_claims(_noise_2_classes(), _sparsity_4_classes())
+    table = V.claims_table(list(claims.values()))
+    numbers = [c.split(".")[0] for c in table.claim]
+    assert numbers == ["1a", "1b", "1c"] + [f"2{x}" for x in "abcdefghijkl"]     # paper: 3 noise, 12 sparsity claims
+    assert len(set(table.claim)) == len(table) == len(claims)
+    assert table.claim[0] == "1a. 2 classes: σ 0.3 beats σ 0" and table.kind[0] == V.BEATS
+    verdicts = dict(zip(claims, table.verdict))
+    assert verdicts["noise_k2"] == V.SUPPORTS                                    # +0.34 on every instance
+    assert verdicts["noise_k20"] == V.PENDING                                    # no 20-class runs
+    assert verdicts["equal_k4_all_data"] == V.SUPPORTS and claims["equal_k4_all_data"].kind == V.EQUAL
+    assert verdicts["best_k20"] == V.PENDING
+    shown = V.format_claims(table)
+    assert len(shown) == len(table) and shown.verdict.tolist() == table.verdict.tolist()
+
+
+def test_the_claims_verdicts_come_from_ic_verdict(monkeypatch):
+    before = C.chapter_claims(_noise_2_classes(), _sparsity_4_classes())
+    monkeypatch.setattr(V, "MIN_N", 6)                                 # five runs no longer give an interval
+    after = C.chapter_claims(_noise_2_classes(), _sparsity_4_classes())
+    assert before["noise_k2"].verdict == V.SUPPORTS and after["noise_k2"].verdict == V.INCONCLUSIVE
+    assert before["equal_k4_all_data"].verdict == V.SUPPORTS and after["equal_k4_all_data"].verdict == V.INCONCLUSIVE
+    table = R.sparsity_table(_sparsity_4_classes()).set_index(["k", "setting"])
+    assert table.loc[(4, "comparison"), "verdict"] == V.INCONCLUSIVE

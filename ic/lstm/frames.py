@@ -39,8 +39,8 @@ FIT_FIELDS = {"kind": "kind", "k": "config.k", "sigma": ("config.sigma", None), 
               "epochs_run": lambda j, r: r["result"]["fit"].get("epochs_run", len(r["result"]["fit"]["epochs"])),
               "min_epochs": lambda j, r: j.config["epochs"] if "max_epochs" in j.config else None}
 SETTING_FIELDS = {"k": "config.k", "instance": "seed", "split": "config.split_seed", "accuracy": "result.accuracy",
-                  "n_train": "result.n_train", "variant": "config.variant",
-                  "train_fraction": ("config.train_fraction", 1.0)}
+                  "accuracy_strict": ("result.accuracy_strict", math.nan), "n_train": "result.n_train",
+                  "variant": "config.variant", "train_fraction": ("config.train_fraction", 1.0)}
 
 
 def ic_frame(col: Collected) -> pd.DataFrame:
@@ -64,9 +64,15 @@ def diagnostic_frame(ics: list[Collected], diag: Collected) -> pd.DataFrame:
 
 
 def sparsity_frame(col: Collected) -> pd.DataFrame:
-    """One row per finished IC run and forward classifier of the sparsity comparison, with its setting."""
+    """One row per finished IC run and forward classifier of the sparsity comparison, with its setting.
+
+    ``accuracy`` is the argmax accuracy; ``thesis_rule`` the accuracy as the thesis scored each method: the argmax
+    for inverse classification, the strict rounding rule (every rounded softmax output equals the one-hot label)
+    for forward classifiers — the column every comparison with the thesis's numbers uses."""
     ic = ic_frame(col)
-    ic = ic.assign(setting=ic.variant.map(VARIANT_NAMES))[["setting", "k", "instance", "split", "accuracy"]]
+    ic = ic.assign(setting=ic.variant.map(VARIANT_NAMES), thesis_rule=ic.accuracy)
     fwd = frame(col, "train_fwd", SETTING_FIELDS)
-    fwd = fwd.assign(setting=fwd.variant.map({"all": "comparison", "sparse4": "sparse comparison"}))
-    return pd.concat([ic, fwd[ic.columns]], ignore_index=True)
+    fwd = fwd.assign(setting=fwd.variant.map({"all": "comparison", "sparse4": "sparse comparison"}),
+                     thesis_rule=fwd.accuracy_strict)
+    columns = ["setting", "k", "instance", "split", "accuracy", "thesis_rule"]
+    return pd.concat([ic[columns], fwd[columns]], ignore_index=True)
