@@ -223,8 +223,10 @@ def public(df: pd.DataFrame, display: Mapping | None = None) -> pd.DataFrame:
 
 def claims_style(shown: pd.DataFrame):
     """A claims table as :func:`ic.verdict.format_claims` renders it, styled to be read on a page 800 px wide: the
-    claim column wide enough for its words, each interval on one line, the note column only when a row has one."""
-    if "note" in shown.columns and not shown["note"].astype(bool).any():
+    claim column wide enough for its words, each interval on one line, a row's note in brackets after its claim
+    (a column of its own would push the table past the page for the few rows that have one)."""
+    if "note" in shown.columns:
+        shown = shown.assign(claim=[f"{c} ({n})" if n else c for c, n in zip(shown["claim"], shown["note"])])
         shown = shown.drop(columns="note")
     interval = [i for i, c in enumerate(shown.columns) if c.endswith("interval")]
     return shown.style.hide(axis="index").set_table_styles(

@@ -242,6 +242,7 @@ def test_the_chapter_claims_table_has_one_row_per_claim_in_order():
     assert verdicts["noise_k2"] == V.SUPPORTS                                    # +0.34 on every instance
     assert verdicts["noise_k20"] == V.PENDING                                    # no 20-class runs
     assert verdicts["equal_k4_all_data"] == V.SUPPORTS and claims["equal_k4_all_data"].kind == V.EQUAL
+    assert verdicts["equal_k4_comparison"] == V.SUPPORTS                         # forward by the strict rule, not 0.40
     assert verdicts["best_k20"] == V.PENDING
     shown = V.format_claims(table)
     assert len(shown) == len(table) and shown.verdict.tolist() == table.verdict.tolist()
@@ -255,3 +256,12 @@ def test_the_claims_verdicts_come_from_ic_verdict(monkeypatch):
     assert before["equal_k4_all_data"].verdict == V.SUPPORTS and after["equal_k4_all_data"].verdict == V.INCONCLUSIVE
     table = R.sparsity_table(_sparsity_4_classes()).set_index(["k", "setting"])
     assert table.loc[(4, "comparison"), "verdict"] == V.INCONCLUSIVE
+
+
+def test_claims_style_keeps_every_claim_and_moves_notes_into_the_claim_cell():
+    shown = V.format_claims(V.claims_table([V.level([0.9, 0.91, 0.92, 0.9, 0.91], 0.93, claim="a"),
+                                            V.level([0.9], 0.93, claim="b")]))
+    html = report.claims_style(shown).to_html()
+    assert "note" not in report.claims_style(shown).data.columns
+    assert report.claims_style(shown).data.claim.tolist() == [f"a ({shown.note[0]})", f"b ({shown.note[1]})"]
+    assert "min-width" in html and "nowrap" in html

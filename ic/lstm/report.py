@@ -247,8 +247,8 @@ def data_size_finding(row: pd.Series) -> str:
     explains = bound >= ref - V.ACCURACY.margin
     verdict_ = ("so the missing half of the recordings can explain the shortfall" if explains else
                 "so the missing half of the recordings does not explain the whole shortfall")
-    return (f"Training on half of our training split costs the forward classifier {lost} (strict rule); with twice "
-            f"our data it "
+    return (f"Scored with the thesis's strict rule, training on half of our training split costs the forward "
+            f"classifier {lost}; with twice our data it "
             f"could reach at most {bound:.2f}, against the thesis's {ref:.2f}: {verdict_}.")
 
 
