@@ -187,8 +187,12 @@ def test_ctrl_c_during_reproduce_says_what_was_kept_and_how_to_resume(mirror_dir
                IC_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(REPO_ROOT))
     argv = ["reproduce", "--profile", "smoke", "--only", "lstm", "--no-progress"]
     store = tmp_path / "cache" / "results-smoke" / "lstm"
+    # a process started in the background of a non-interactive shell (as CI may run) inherits SIGINT *ignored*,
+    # and Python then never raises KeyboardInterrupt: restore the default disposition in the child, as a
+    # terminal would have it
     proc = subprocess.Popen([sys.executable, "-m", "ic", *argv], cwd=REPO_ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while len(list(store.glob("*.json"))) < 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
