@@ -16,8 +16,7 @@ equivalence margin (:class:`Metric`); the geometry is in :func:`level_geometry` 
 :func:`claims_table` collects verdicts into the numeric table each chapter opens with, :func:`format_claims`
 renders it for display.
 
-This module replaces ``ic.compare`` (a fixed tolerance of 0.05 whatever our spread), which stays until the LSTM
-chapter has moved over.
+This module replaced the earlier rule of a fixed tolerance of 0.05 whatever our spread.
 """
 
 from __future__ import annotations
@@ -469,7 +468,8 @@ def best(ours: Mapping, source: Mapping, claimed, *, metric: Metric = ACCURACY, 
     else:
         overall = INCONCLUSIVE
     closest = min(details, key=lambda v: v.estimate)
-    means = {k: float(np.mean(np.asarray(v, dtype=float))) for k, v in ours.items()}
+    means = {k: float(np.mean(np.asarray(list(v.values()) if isinstance(v, Mapping) else v, dtype=float)))
+             for k, v in ours.items()}
     ours_best = max(means, key=means.get)
     note = _join(f"closest rival: {closest.claim.split(' beats ', 1)[1]}",
                  f"our best: {ours_best}" if ours_best != claimed else "",

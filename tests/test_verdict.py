@@ -278,3 +278,10 @@ def test_the_book_shows_the_current_rule_once():
              for o in c.get("outputs", [])]
     for name, text in V.rule_sections().items():
         assert shown.count(text) == 1, f"section {name!r} of the rule is stale or repeated in {page.name}"
+
+
+def test_best_accepts_runs_keyed_by_unit():
+    """'best' takes per-setting runs as mappings unit → value (paired by key), like compare."""
+    ours = {"a": {0: 0.9, 1: 0.92, 2: 0.91}, "b": {0: 0.5, 1: 0.52, 2: 0.49}}
+    v = V.best(ours, {"a": 0.9, "b": 0.5}, "a")
+    assert v.verdict == V.SUPPORTS and v.estimate > 0.3
