@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from . import paths
 
-PROFILES = ("smoke", "paper")
 
 
 def canonical_json(obj: Any) -> str:
