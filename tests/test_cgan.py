@@ -175,3 +175,16 @@ def test_paper_profile_at_smoke_scale(mirror_dir, tmp_path, monkeypatch):
     assert all(r["n_probes"] == 20 and len(r["predictions"]) == 20 and r["selected_epoch"] in (0, 1) for r in ic)
     nn = ctx.store.load(next(j for j in jobs if j.config.get("method") == "nearest_neighbour"))["result"]
     assert nn["accuracy"] > 0.7                          # the nearest neighbour on 20 real probes
+
+
+def test_the_cpu_profile_caps_the_other_noise_sizes_below_the_main_one():
+    from ic.cgan import jobs as J
+    from ic.cgan.profiles import epoch_cap, get_profile
+
+    cpu, paper = get_profile("cpu"), get_profile("paper")
+    assert [epoch_cap(cpu, nz) for nz in cpu.noise_sizes] == [30, 20, 20, 20, 20]
+    assert {epoch_cap(paper, nz) for nz in paper.noise_sizes} == {61}
+    assert len(J.training_jobs(cpu, 25)) == 30 and len(J.training_jobs(cpu, 10)) == 20
+    # a GAN's inversions name its cap and depend on every epoch job up to it
+    assert J.ic_job(cpu, 10).config["generator"]["max_epochs"] == 20 and len(J.ic_job(cpu, 10).deps) == 20
+    assert J.ic_job(cpu, 25).config["generator"]["max_epochs"] == 30

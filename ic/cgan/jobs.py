@@ -19,7 +19,7 @@ import functools
 from dataclasses import asdict
 
 from ..store import Job
-from .profiles import Profile
+from .profiles import Profile, epoch_cap
 from .training import GANConfig
 
 STUDY = "cgan"
@@ -62,13 +62,13 @@ def epoch_job(p: Profile, nz: int, epoch: int) -> Job:
 
 
 def training_jobs(p: Profile, nz: int) -> list[Job]:
-    return [epoch_job(p, nz, e) for e in range(p.max_epochs)]
+    return [epoch_job(p, nz, e) for e in range(epoch_cap(p, nz))]
 
 
 def _generator_ref(p: Profile, nz: int) -> dict:
     """What identifies the selected generator of noise size ``nz``: its training chain (the first epoch's key
     holds the GAN's configuration, stopping and selection rules) and the cap."""
-    return {"nz": nz, "training": epoch_job(p, nz, 0).key, "max_epochs": p.max_epochs, "checkpoint": "selected"}
+    return {"nz": nz, "training": epoch_job(p, nz, 0).key, "max_epochs": epoch_cap(p, nz), "checkpoint": "selected"}
 
 
 def ic_job(p: Profile, nz: int, *, alpha: float = 1.0, late_k: int = -1, repeat: int = 0, bn: str = "ghost4",

@@ -12,7 +12,7 @@ import pandas as pd
 from .. import reference
 from ..plotting import figsize, log_y, subplots
 from ..report import Collected, collect, empty_figure, frame
-from .profiles import get_profile
+from .profiles import epoch_cap, get_profile
 
 NAN = float("nan")
 STUDY = "cgan"
@@ -64,6 +64,21 @@ def training_frame(col: Collected) -> pd.DataFrame:
     return df.sort_values(["nz", "epoch"]).reset_index(drop=True)
 
 
+def conditioning_milestones(train: pd.DataFrame, nz: int) -> dict[str, str]:
+    """Texts for the chapter on how one GAN learnt its classes (epochs counted from 1): the highest conditioning
+    score of the first three epochs, the first epoch at or above 0.5, and the latest epoch with its conditioning
+    score and curve accuracy."""
+    d = train[(train.nz == nz) & train.trained].sort_values("epoch")
+    if d.empty:
+        return {"early": "—", "half": "not yet", "last_epoch": "—", "last_score": "—", "last_curve": "—"}
+    above = d[d.conditioning >= 0.5]
+    last = d.iloc[-1]
+    return {"early": f"{d.conditioning.iloc[:3].max():.2f}",
+            "half": "not yet" if above.empty else f"epoch {int(above.epoch.iloc[0]) + 1}",
+            "last_epoch": str(int(last.epoch) + 1), "last_score": f"{last.conditioning:.2f}",
+            "last_curve": f"{last.curve_ic:.2f}"}
+
+
 def training_progress(col: Collected, train: pd.DataFrame, profile: str) -> str:
     """One sentence on the state of the trainings, for the top of the chapter."""
     p = get_profile(profile)
@@ -96,8 +111,9 @@ def _status(rows: pd.DataFrame, p) -> str:
     trained = rows[rows.trained]
     if (~rows.trained).any():
         return f"stopped by the rule after epoch {int(trained.epoch.max())}"
-    if len(trained) >= p.max_epochs:
-        return f"reached the cap of {p.max_epochs} epochs"
+    cap = epoch_cap(p, int(rows.nz.iloc[0]))
+    if len(trained) >= cap:
+        return f"reached the cap of {cap} epochs"
     return "training"
 
 
