@@ -121,8 +121,8 @@ class Context:
         """
         if not self.weights_cache.has(job):
             if self.store.has(job):
-                self.study.execute(job, self)
-                self._check_rebuilt(job)
+                rebuilt = self.study.execute(job, self)
+                self._check_rebuilt(job, rebuilt)
             else:
                 self.require(job)
         if not self.weights_cache.has(job):
@@ -130,29 +130,46 @@ class Context:
                                f"{self.weights_cache.path(job)}")
         return self.weights_cache.load(job)
 
-    def _check_rebuilt(self, job: Job) -> None:
+    def _check_rebuilt(self, job: Job, rebuilt: dict | None = None) -> None:
         if not self.weights_cache.has(job):
             return                      # weights() reports the missing file
         record = self.store.load(job)
         expected = recorded_weights_sha256(record)
-        if expected is None:
-            log.info("rebuilt the weights of %s unchecked: its result records no SHA-256", job.describe())
-            return
-        got = self.weights_cache.sha256(job)
-        if got == expected:
-            return
+        if expected is None:        # older results: compare the training history the rebuild reproduced instead
+            same = _same_history(record.get("result", {}), rebuilt or {})
+            if same is None:
+                log.info("rebuilt the weights of %s unchecked: its result records no SHA-256", job.describe())
+                return
+            if same:
+                log.info("rebuilt the weights of %s: its loss history equals the stored one", job.describe())
+                return
+            difference = "its loss history differs from the stored one"
+        else:
+            got = self.weights_cache.sha256(job)
+            if got == expected:
+                return
+            difference = f"SHA-256 {got[:12]}… vs {expected[:12]}…"
         kept = self.weights_cache.path(job, "mismatch")
         self.weights_cache.path(job).replace(kept)
         env = record.get("environment", {})
         raise RuntimeError(
             f"{job.describe()} ({job.key}): the rebuilt weights differ from those its stored result was computed "
-            f"with (SHA-256 {got[:12]}… vs {expected[:12]}…). Retraining is bit-exact only with the same torch "
+            f"with ({difference}). Retraining is bit-exact only with the same torch "
             f"thread count, CPU (or GPU) and torch version, the usual reasons for a difference: the result was "
             f"made with {env.get('torch_threads', '?')} threads on {env.get('cpu_model', 'an unrecorded CPU')} "
             f"({env.get('device', '?')}), torch {env.get('torch', '?')}; here {_torch_threads()} threads on "
             f"{cpu_model()} ({self.device}), torch {_torch_version()} (set the threads with --threads). The rebuilt "
             f"file was moved to {kept}. Either rebuild on a matching machine, or accept the difference by deleting "
             f"{self.store.path(job)} (and the results of the jobs that use it) so that they are recomputed here.")
+
+
+def _same_history(stored: dict, rebuilt: dict) -> bool | None:
+    """Whether a rebuilt model job retraced the stored one's training (its recorded train and validation losses,
+    to their stored 6 digits); None when either result has no loss history to compare."""
+    a, b = stored.get("fit"), rebuilt.get("fit")
+    if not a or not b:
+        return None
+    return all(a.get(f) == b.get(f) for f in ("train_loss", "val_loss", "best_epoch", "steps"))
 
 
 def _torch_threads() -> int:

@@ -405,6 +405,34 @@ def compare(a, b, source_a, source_b, *, kind: str = BEATS, metric: Metric = ACC
                    "paired t", word, note, src_lo, src_hi, signflip_p(d))
 
 
+#: words of :func:`effect` (a comparison of two of our settings that the source did not make)
+HIGHER, LOWER, EQUIVALENT = "higher", "lower", "equivalent"
+
+
+def effect(a, b, *, metric: Metric = ACCURACY, claim: str = "", expected_n: int | None = None) -> Verdict:
+    """A beyond-the-source comparison of two of our settings on the same units (paired, as :func:`compare`):
+    'higher' / 'lower' when the interval of the mean difference A − B excludes 0, 'equivalent' when it lies
+    within ± the metric's margin, else 'inconclusive'. The same few-runs rules apply, an equivalence counting as
+    a negative finding (no 'equivalent' from fewer than MIN_N_NEGATIVE runs unless every difference is 0)."""
+    d = _paired(a, b, metric)
+    our = mean_interval(d)
+    geometry = level_geometry(our.lo, our.hi, 0.0, metric.margin)
+    if geometry == "inside":
+        word = EQUIVALENT
+    elif geometry == "unresolved" or math.isnan(our.lo):
+        word = INCONCLUSIVE
+    else:
+        word = HIGHER if our.lo > 0 else LOWER
+    n = len(d)
+    if word == EQUIVALENT and n < MIN_N_NEGATIVE and not (n and np.all(d == 0)):
+        word, note = INCONCLUSIVE, f"n = {n} < {MIN_N_NEGATIVE}: too few runs to call the settings equivalent"
+    else:
+        word, note = _guard(word, n, expected_n, False)
+    return Verdict(claim, "ours only", "effect", metric, math.nan, our.estimate, _std(d), n, our.lo, our.hi, our.p,
+                   "paired t", word, _join("zero spread: the interval is a point" if our.zero_spread else "", note),
+                   p_signflip=signflip_p(d) if n else math.nan)
+
+
 def compare_probes(correct_a, correct_b, source_a, source_b, *, kind: str = BEATS, metric: Metric = ACCURACY,
                    claim: str = "", source_label: str = "") -> Verdict:
     """As :func:`compare`, from per-probe correctness (booleans) of A and B on the same probes (McNemar)."""

@@ -142,15 +142,17 @@ def test_paper_plan_is_the_sources_protocol(mirror_dir, monkeypatch):
     kinds = {}
     for j in plan:
         kinds[j.kind] = kinds.get(j.kind, 0) + 1
-    # 5 σ × 3 k × 5 instances, sparse1/sparse4 × 3 k × 5, 3 batch-1 protocol checks, 3 k × 5 renormalised;
-    # IC of each, plus multi-start IC of the (2, σ 0 / 0.1 / 0.2) and (4, σ 0) noise-table models; decoding at
-    # the vertices of the noise-table and sparse generators, nearest centre of each sparse training set; the
-    # 20-class forward classifier on all data again on half its training split (5)
-    assert kinds == {"train_gen": 75 + 30 + 3 + 15, "ic": 123 + 4 * 5, "heatmap": 25, "train_fwd": 30 + 5,
-                     "vertex": 75 + 30, "nearest_centre": 30}
+    # 5 σ × 3 k × 5 instances, sparse1/sparse4 × 3 k × 5, 5 batch-1 protocol checks, 3 k × 5 renormalised,
+    # 5 20-class sparse1 generators trained to convergence; IC of each, plus multi-start IC of the (2, σ 0 / 0.1 /
+    # 0.2) and (4, σ 0) noise-table models, and 500-iteration and summed-loss IC of 3 × 5 generators; decoding at
+    # the vertices of the noise-table, sparse and control generators, nearest centre of each sparse training set;
+    # the 20-class forward classifier on all data again on half its training split (5)
+    assert kinds == {"train_gen": 75 + 30 + 5 + 15 + 5, "ic": 130 + 4 * 5 + 2 * 15, "heatmap": 25,
+                     "train_fwd": 30 + 5, "vertex": 75 + 30 + 5, "nearest_centre": 30}
     assert len({j.key for j in plan}) == len(plan)
     ic = [j for j in plan if j.kind == "ic"]
-    assert {j.config["iterations"] for j in ic} == {200} and {j.config["lr"] for j in ic} == {0.05}
+    assert {j.config["iterations"] for j in ic} == {200, 500} and {j.config["lr"] for j in ic} == {0.05}
+    assert sum(j.config["iterations"] == 500 for j in ic) == 15
     multi = [j for j in ic if "starts" in j.config]
     assert {(j.config["gen_config"]["k"], j.config["gen_config"]["sigma"]) for j in multi} == {
         (2, 0.0), (2, 0.1), (2, 0.2), (4, 0.0)}
@@ -163,6 +165,7 @@ def test_paper_plan_is_the_sources_protocol(mirror_dir, monkeypatch):
         [(2, 0.4)] * 5 + [(4, 0.4)] * 5 + [(20, 0.3)] * 5)              # the best σ per class count
     gens = [j for j in plan if j.kind == "train_gen" and j.config["variant"] != "all"]
     assert {(j.config["k"], j.config["sigma"]) for j in gens} == {(2, 0.4), (4, 0.4), (20, 0.3)}
+    assert sum("stop_rule" in j.config for j in gens) == 5
     part = [j for j in plan if "train_fraction" in j.config]
     full = {j.key for j in plan if j.kind == "train_fwd" and j.config["variant"] == "all" and j.config["k"] == 20}
     assert {(j.config["k"], j.config["train_fraction"]) for j in part} == {(20, 0.5)} and len(part) == 5

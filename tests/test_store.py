@@ -138,6 +138,7 @@ class ToyStudy:
         self.executed = []
         self.salt = 0
         self.record_hash = True
+        self.record_history = False      # a loss history in the model's result (what older LSTM results hold)
 
     def plan(self, profile):
         model = Job("toy", "model", {"w": 2}, seed=0, cost_s=0.1)
@@ -149,7 +150,9 @@ class ToyStudy:
         self.executed.append(job.kind)
         if job.kind == "model":
             sha = ctx.weights_cache.save(job, {"w": job.config["w"], "salt": self.salt})
-            return {"trained": True, **({"weights_sha256": sha} if self.record_hash else {})}
+            fit = {"train_loss": [1.0, 0.5 + self.salt], "val_loss": [1.0, 0.6], "best_epoch": 1, "steps": 2}
+            return {"trained": True, **({"weights_sha256": sha} if self.record_hash else {}),
+                    **({"fit": fit} if self.record_history else {})}
         w = ctx.weights(job.deps[0])["w"]
         return {"y": w * job.config["x"]}
 
@@ -333,6 +336,22 @@ def test_weights_without_a_recorded_hash_are_rebuilt_unchecked_with_a_log_line(t
         assert runner.reproduce("paper", only="toy", progress=False)["ran"] == 1
     lines = [r.getMessage() for r in caplog.records if r.name == "ic.runner"]
     assert len(lines) == 1 and "unchecked" in lines[0] and "model" in lines[0]
+
+
+@pytest.mark.parametrize("salt", [0, 1])
+def test_weights_without_a_hash_but_with_a_loss_history_are_checked_against_it(toy, tmp_path, caplog, salt):
+    toy.record_hash, toy.record_history = False, True
+    runner.reproduce("paper", only="toy", progress=False)
+    shutil.rmtree(tmp_path / "cache" / "weights")
+    store_for("paper").path(toy.plan("paper")[1]).unlink()
+    toy.salt = salt                                  # 1: the rebuild trains differently
+    if salt:
+        with pytest.raises(RuntimeError, match="loss history differs from the stored one"):
+            runner.reproduce("paper", only="toy", progress=False)
+        return
+    with caplog.at_level(logging.INFO, logger="ic.runner"):
+        assert runner.reproduce("paper", only="toy", progress=False)["ran"] == 1
+    assert any("equals the stored one" in r.getMessage() for r in caplog.records if r.name == "ic.runner")
 
 
 def test_shards_partition_the_jobs_and_keep_groups_together(toy):

@@ -117,9 +117,10 @@ def fit_config_for(config: dict, n_all_train: int, n_train: int) -> FitConfig:
     as the all-data model of the same k, no validation; the research notes' default (§A.5) keeps the last epoch,
     we keep the epoch with the lowest clean-input loss on the model's own training sequences (``checkpoint:
     best_train`` in the job's config), so that a loss spike in the last epoch does not decide the result.
-    With ``max_epochs`` in the config (all-data models only), training runs at least ``epochs`` and at most
-    ``max_epochs`` epochs and stops early on a stalled held-out loss; sparse models keep the step count of
-    ``epochs``."""
+    With ``max_epochs`` in the config, all-data models train at least ``epochs`` and at most ``max_epochs`` epochs
+    and stop early on a stalled held-out loss; sparse models keep the step count of ``epochs``, except the
+    sparse-generator control (``stop_rule``), which follows the same rule on its own training loss, with every
+    epoch count converted to the optimiser steps of that many all-data epochs."""
     epochs, bs, lr, vf = config["epochs"], config["batch_size"], config["lr"], config["val_fraction"]
     if config["variant"] == "all":
         if "max_epochs" in config:
@@ -127,11 +128,22 @@ def fit_config_for(config: dict, n_all_train: int, n_train: int) -> FitConfig:
                              min_rel_improvement=config["min_rel_improvement"], batch_size=bs, lr=lr,
                              val_fraction=vf)
         return FitConfig(epochs=epochs, batch_size=bs, lr=lr, val_fraction=vf)
-    steps = epochs * steps_per_epoch(n_all_train, bs, vf)
+    all_epoch = steps_per_epoch(n_all_train, bs, vf)      # optimiser steps of one all-data epoch
     per_epoch = steps_per_epoch(n_train, bs, 0.0)
-    n_epochs = math.ceil(steps / per_epoch)
     checkpoint = config.get("checkpoint", "last")
     if checkpoint not in ("last", "best_train"):
         raise ValueError(f"Unknown checkpoint rule {checkpoint!r}: use last or best_train.")
+    stop = {}
+    if "max_epochs" in config:          # the sparse-generator control: the all-data rule, in all-data epochs of steps
+        if config.get("stop_rule") != "all_data_epochs_of_steps" or checkpoint != "best_train":
+            raise ValueError("a sparse model with max_epochs needs stop_rule 'all_data_epochs_of_steps' and "
+                             "checkpoint 'best_train' (build it with ic.lstm.jobs.gen_job(..., converge=True))")
+        to_sparse = lambda e: math.ceil(e * all_epoch / per_epoch)  # noqa: E731
+        steps = config["max_epochs"] * all_epoch
+        stop = {"min_epochs": to_sparse(epochs), "patience": to_sparse(config["patience"]),
+                "min_rel_improvement": config["min_rel_improvement"]}
+    else:
+        steps = epochs * all_epoch
+    n_epochs = math.ceil(steps / per_epoch)
     return FitConfig(epochs=n_epochs, batch_size=bs, lr=lr, val_fraction=0.0, max_steps=steps,
-                     monitor_train=checkpoint == "best_train", log_every=max(1, n_epochs // 300))
+                     monitor_train=checkpoint == "best_train", log_every=max(1, n_epochs // 300), **stop)

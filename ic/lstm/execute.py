@@ -8,13 +8,13 @@ import torch.nn.functional as F
 
 from ..data.subsets import train_test_split_indices
 from ..engine import (ICConfig, class_only_generator, class_only_groups, decode_at_vertices, invert,
-                      invert_multistart, nearest_prototype)
+                      invert_multistart, mse_per_probe, nearest_prototype)
 from ..seeding import seed_everything
 from ..store import Job
 from ..train import fit
 from .data import fit_config_for, load_data, make_split, probe_split, training_set
 from .heatmap import boundary_offset, choose_target, diagonal_agreement, dtw_distance, grid_vectors, mse_distance
-from .jobs import STARTS
+from .jobs import IC_LOSSES, STARTS
 from .models import ForwardLSTM, GenerativeLSTM
 
 
@@ -70,6 +70,16 @@ def _generator_of(job: Job, ctx) -> tuple[Job, GenerativeLSTM]:
     return gens[0], load_generator(gens[0], ctx)
 
 
+def ic_loss(name: str):
+    """The per-probe loss of inverse classification: 'mean' — MSE over all T × 2 elements (ours); 'sum_over_time'
+    — the per-step MSE summed over the T time steps, as the thesis's code (T times the mean)."""
+    if name == "mean":
+        return mse_per_probe
+    if name == "sum_over_time":
+        return lambda output, target: mse_per_probe(output, target) * output.shape[1]
+    raise ValueError(f"Unknown IC loss {name!r}: use one of {', '.join(IC_LOSSES)}.")
+
+
 def _scores(pred: np.ndarray, y: np.ndarray) -> dict:
     """Accuracy on the whole test split and on its first 250 samples (the thesis's 20-class subset)."""
     correct = pred == y
@@ -84,13 +94,14 @@ def _inverse_classify(job: Job, ctx) -> dict:
     _, X, y = probe_split(gc["k"], gc["split_seed"], c["max_test"])
     cfg = ICConfig(iterations=c["iterations"], lr=c["lr"], optimizer=c["optimizer"])
     generator, probes = class_only_generator(model.generate), torch.as_tensor(X, device=ctx.device)
-    starts = c.get("starts", "uniform")
+    starts, loss_fn = c.get("starts", "uniform"), ic_loss(c.get("loss", "mean"))
     extra = {}
     if starts == "uniform":
-        res = invert(generator, probes, class_only_groups(gc["k"]), cfg, seed=job.seed)
+        res = invert(generator, probes, class_only_groups(gc["k"]), cfg, seed=job.seed, loss_fn=loss_fn)
     elif starts == "uniform+vertices":
         res = invert_multistart(generator, probes, [class_only_groups(gc["k"])] +
-                                [class_only_groups(gc["k"], start=j) for j in range(gc["k"])], cfg, seed=job.seed)
+                                [class_only_groups(gc["k"], start=j) for j in range(gc["k"])], cfg, seed=job.seed,
+                                loss_fn=loss_fn)
         per_start = res.extras["predictions_per_start"].numpy()
         wins = res.extras["start_index"].numpy()
         extra = {"starts": ["uniform"] + [f"vertex {j}" for j in range(gc["k"])],

@@ -219,3 +219,27 @@ def sparsity_barplot(col: Collected):
     plotting.legend_outside(fig, axes[0][0], ncol=3)
     fig.tight_layout(rect=(0, 0.18, 1, 1))
     return fig
+
+
+def confusion_figure(matrices: dict[str, np.ndarray]):
+    """Row-normalised confusion matrices (true letter × predicted letter) side by side, one colour scale."""
+    from ..data.trajectories import CLASSES
+
+    if not matrices or all(m.sum() == 0 for m in matrices.values()):
+        return empty_figure("no inverse-classification run of these settings in the results store yet")
+    fig, axes = plotting.subplots(1, len(matrices), aspect=0.55 if len(matrices) > 1 else 0.9)
+    im = None
+    for ax, (title, m) in zip(axes[0], matrices.items()):
+        k = m.shape[0]
+        im = ax.imshow(m, cmap="Blues", vmin=0, vmax=1)
+        letters = list(CLASSES[:k])
+        step = 1 if k <= 10 else 2
+        ax.set_xticks(range(0, k, step), letters[::step])
+        ax.set_yticks(range(0, k, step), letters[::step])
+        ax.grid(False)
+        ax.set(title=title, xlabel="predicted letter")
+    axes[0][0].set_ylabel("true letter")
+    fig.tight_layout(rect=(0, 0, 0.88, 1))
+    cax = fig.add_axes((0.9, 0.2, 0.02, 0.6))
+    fig.colorbar(im, cax=cax, label="share of the true letter's probes")
+    return fig

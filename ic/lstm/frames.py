@@ -13,6 +13,13 @@ from ..report import Collected, frame
 VARIANT_NAMES = {"all": "all data", "sparse1": "sparse1", "sparse4": "sparse4"}
 
 
+def epochs_run(record: dict) -> int:
+    """Epochs a model job ran; records written before early stopping existed ran every epoch up to the last one
+    they logged (sparse models logged every n-th epoch, always the last)."""
+    fit = record["result"]["fit"]
+    return fit.get("epochs_run", fit["epochs"][-1] + 1)
+
+
 def _gen(field: str) -> str:
     return f"config.gen_config.{field}"
 
@@ -35,8 +42,7 @@ FIT_FIELDS = {"kind": "kind", "k": "config.k", "sigma": ("config.sigma", None), 
               "final_train_loss": lambda j, r: (r["result"]["fit"]["train_loss"] or [math.nan])[-1],
               "cpu_s": "cpu_time_s", "epochs": "result.fit.epochs", "train_loss": "result.fit.train_loss",
               "val_loss": "result.fit.val_loss", "sequences_per_s": ("result.sequences_per_s", None),
-              # records written before early stopping existed logged every epoch and ran them all
-              "epochs_run": lambda j, r: r["result"]["fit"].get("epochs_run", len(r["result"]["fit"]["epochs"])),
+              "epochs_run": lambda j, r: epochs_run(r),
               "min_epochs": lambda j, r: j.config["epochs"] if "max_epochs" in j.config else None}
 SETTING_FIELDS = {"k": "config.k", "instance": "seed", "split": "config.split_seed", "accuracy": "result.accuracy",
                   "accuracy_strict": ("result.accuracy_strict", math.nan), "n_train": "result.n_train",

@@ -27,6 +27,9 @@ VERSIONS = {"train_gen": 1, "ic": 1, "heatmap": 1, "train_fwd": 1, "vertex": 1, 
 #: start rules of inverse classification: the sources' uniform vector, or (beyond the sources) the uniform vector
 #: and every one-hot vertex, keeping per probe the start with the lowest final reconstruction loss
 STARTS = ("uniform", "uniform+vertices")
+#: loss scales of inverse classification: the mean over all elements of a trajectory (ours), or the per-step MSE
+#: summed over the time steps (the thesis's code; T times larger — Adam is scale-invariant only far from its ε)
+IC_LOSSES = ("mean", "sum_over_time")
 
 
 # ------------------------------------------------------------------------------------------- cost formulas
@@ -46,44 +49,56 @@ def _stopping_rule(p: Profile, k: int, variant: str) -> dict:
     return {"max_epochs": p.max_epochs[k], "patience": p.patience, "min_rel_improvement": p.min_rel_improvement}
 
 
+def _sparse_control_rule(p: Profile, k: int) -> dict:
+    """Config entries of the sparse-generator control: the all-data models' stopping rule, counted in optimiser
+    steps of all-data epochs (a sparse epoch is a few steps)."""
+    return {"max_epochs": p.sparse_control_max_epochs[k], "patience": p.patience,
+            "min_rel_improvement": p.min_rel_improvement, "stop_rule": "all_data_epochs_of_steps"}
+
+
 def _checkpoint_rule(variant: str) -> dict:
     """Sparse models have no validation data: they keep their best epoch on their own training sequences."""
     return {} if variant == "all" else {"checkpoint": "best_train"}
 
 
-def _epoch_factor(p: Profile, k: int, variant: str) -> float:
+def _epoch_factor(p: Profile, k: int, variant: str, converge: bool = False) -> float:
     """Expected epochs over the profile's epochs: early-stopped models are assumed to run halfway between their
     minimum and maximum."""
-    rule = _stopping_rule(p, k, variant)
+    rule = _sparse_control_rule(p, k) if converge else _stopping_rule(p, k, variant)
     return (p.epochs[k] + rule["max_epochs"]) / 2 / p.epochs[k] if rule else 1.0
 
 
-def train_gen_cost(p: Profile, k: int, variant: str) -> float:
+def train_gen_cost(p: Profile, k: int, variant: str, converge: bool = False) -> float:
     scale = (p.hidden / 205) ** 2
     if p.batch_size == 1:
         return p.epochs[k] * GEN_BATCH1_S_PER_EPOCH * scale
-    return GEN_S_PER_MODEL[k] * scale * _epoch_factor(p, k, variant)
+    return GEN_S_PER_MODEL[k] * scale * _epoch_factor(p, k, variant, converge)
 
 
 def train_fwd_cost(p: Profile, k: int, variant: str, train_fraction: float) -> float:
     return FWD_S_PER_MODEL[k] * (p.hidden / 205) ** 2 * _epoch_factor(p, k, variant) * train_fraction
 
 
-def ic_cost(p: Profile, k: int, n_starts: int) -> float:
-    return IC_S_PER_START[k] * (p.hidden / 205) * n_starts
+def ic_cost(p: Profile, k: int, n_starts: int, iterations: int | None = None) -> float:
+    return IC_S_PER_START[k] * (p.hidden / 205) * n_starts * (iterations or p.ic_iterations) / p.ic_iterations
 
 
 # ------------------------------------------------------------------------------------------- constructors
 def gen_job(p: Profile, k: int, sigma: float, variant: str, instance: int, data_id: dict,
-            renormalise: bool = False) -> Job:
+            renormalise: bool = False, converge: bool = False) -> Job:
+    """A generator; ``converge`` (sparse variants only): trained to the all-data models' stopping rule (the
+    sparse-generator control) instead of the all-data models' fixed step count."""
+    if converge and variant == "all":
+        raise ValueError("converge=True is the sparse-generator control: use a sparse variant")
     split_seed = p.split_of(instance)
     config = {"data": data_id, "k": k, "sigma": sigma, "renormalise": renormalise, "variant": variant,
               "split_seed": split_seed, "hidden": p.hidden, "batch_size": p.batch_size, "lr": p.lr_for(k),
               "epochs": p.epochs[k], "val_fraction": p.val_fraction, **_checkpoint_rule(variant),
-              **_stopping_rule(p, k, variant)}
-    note = (" batch-1 protocol" if p.batch_size == 1 else "") + (" renormalised noise" if renormalise else "")
+              **(_sparse_control_rule(p, k) if converge else _stopping_rule(p, k, variant))}
+    note = ((" batch-1 protocol" if p.batch_size == 1 else "") + (" renormalised noise" if renormalise else "")
+            + (" to convergence" if converge else ""))
     return Job(STUDY, "train_gen", config, seed=instance, version=VERSIONS["train_gen"],
-               cost_s=train_gen_cost(p, k, variant),
+               cost_s=train_gen_cost(p, k, variant, converge),
                label=f"gen k={k} σ={sigma} {variant} split={split_seed} #{instance}{note}")
 
 
@@ -94,16 +109,26 @@ def _on_generator(p: Profile, gen: Job, kind: str, extra: dict, cost_s: float, l
                group=gen.key, deps=(gen,))
 
 
-def ic_job(p: Profile, gen: Job, starts: str = "uniform") -> Job:
+def ic_job(p: Profile, gen: Job, starts: str = "uniform", iterations: int | None = None,
+           loss: str = "mean") -> Job:
+    """Inverse classification of a generator's test split. Beyond the sources' settings: ``starts``, more
+    ``iterations`` than the profile's, and ``loss`` 'sum_over_time' (the thesis code's scale: per-step MSE summed
+    over the time steps, instead of the mean over all elements)."""
     if starts not in STARTS:
         raise ValueError(f"Unknown start rule {starts!r}: use one of {', '.join(STARTS)}.")
-    extra = {"iterations": p.ic_iterations, "lr": p.ic_lr, "optimizer": p.ic_optimizer, "max_test": p.max_test}
-    if starts != "uniform":                     # the sources' rule keeps the original job keys
+    if loss not in IC_LOSSES:
+        raise ValueError(f"Unknown IC loss {loss!r}: use one of {', '.join(IC_LOSSES)}.")
+    iterations = iterations or p.ic_iterations
+    extra = {"iterations": iterations, "lr": p.ic_lr, "optimizer": p.ic_optimizer, "max_test": p.max_test}
+    if starts != "uniform":                     # the sources' settings keep the original job keys
         extra["starts"] = starts
+    if loss != "mean":
+        extra["loss"] = loss
     k = gen.config["k"]
     n_starts = 1 if starts == "uniform" else 1 + k
-    return _on_generator(p, gen, "ic", extra, ic_cost(p, k, n_starts),
-                         "IC" if starts == "uniform" else "multi-start IC")
+    label = ("IC" if starts == "uniform" else "multi-start IC") + (
+        f" ({iterations} it)" if iterations != p.ic_iterations else "") + (f" ({loss} loss)" if loss != "mean" else "")
+    return _on_generator(p, gen, "ic", extra, ic_cost(p, k, n_starts, iterations), label)
 
 
 def heatmap_job(p: Profile, gen: Job) -> Job:

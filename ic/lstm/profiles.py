@@ -26,7 +26,7 @@ class ProtocolCheck:
 
     k: int = 2
     sigma: float = 0.2
-    instances: int = 3
+    instances: int = 5
     batch_size: int = 1
     lr: float = 1e-3
     epochs: dict = field(default_factory=lambda: dict(LSTM_THESIS_EPOCHS))
@@ -74,6 +74,20 @@ class Profile:
     # beyond the sources: multi-start inverse classification of the noise-table settings (k -> σs) where single
     # instances fail
     multistart: dict = field(default_factory=lambda: {2: (0.0, 0.1, 0.2), 4: (0.0,)})
+    # beyond the sources, a control: the sparse generators of these class counts and variants trained again to the
+    # all-data models' convergence rule (at least ``epochs``, at most ``max_epochs`` all-data epochs of optimiser
+    # steps, stopping once the loss on their own sequences has not dropped by ``min_rel_improvement`` for
+    # ``patience`` all-data epochs of steps)
+    sparse_control_class_counts: tuple = ()
+    sparse_control_variants: tuple = ("sparse1",)
+    sparse_control_max_epochs: dict = field(default_factory=dict)    # k -> max all-data epochs of steps
+    # beyond the sources: inverse classification again with more iterations (the thesis mentions 500) and with
+    # the thesis code's loss scale (per-step MSE summed over time), for the generators (k, σ, model): model 'all'
+    # = the noise table's (retrained from their seeds where the weights are not cached), 'sparse1_control' = the
+    # sparse-generator control's. Paper: the 20-class test uses the control's generators, whose weights the same
+    # run makes, since rebuilding five 20-class all-data generators would cost ≈ 1.6 CPU-h more.
+    ic_sensitivity: tuple = ()                                       # ((k, σ, model), ...)
+    ic_long_iterations: int = 500
 
     def lr_for(self, k: int) -> float:
         return self.lr_by_k.get(k, self.lr)
@@ -90,7 +104,8 @@ PROFILES = {
     "smoke": Profile(name="smoke", hidden=24, batch_size=16, lr=1e-2, epochs={2: 12, 4: 6, 20: 2},
                      val_fraction=0.2, instances=2, split_seeds=(0, 1), noise_class_counts=(2, 4),
                      noise_sigmas=(0.0, 0.2, 0.3), sparsity_class_counts=(2, 4), ic_iterations=40, max_test=40,
-                     data_size_class_counts=(2,),
+                     data_size_class_counts=(2,), sparse_control_class_counts=(2,),
+                     sparse_control_max_epochs={2: 24}, ic_sensitivity=((2, 0.0, "all"),), ic_long_iterations=80,
                      protocol_check=ProtocolCheck(instances=1, epochs={k: 1 for k in CLASS_COUNTS})),
     # Epochs: 4 classes first ran 150 epochs (≈1.8 k steps, as 2 classes at 300), but several models were still
     # leaving a plateau at the end (validation MSE 0.2–0.4 against 0.06–0.09); 300 epochs since (book: protocol).
@@ -104,7 +119,9 @@ PROFILES = {
     "paper": Profile(name="paper", hidden=205, batch_size=16, lr=1e-2, epochs={2: 300, 4: 300, 20: 100},
                      val_fraction=0.2, instances=5, split_seeds=(0, 1, 2, 3, 4), noise_class_counts=CLASS_COUNTS,
                      noise_sigmas=SIGMAS, sparsity_class_counts=CLASS_COUNTS, max_epochs={20: 300},
-                     lr_by_k={20: 1e-3}, data_size_class_counts=(20,), renormalise_class_counts=CLASS_COUNTS),
+                     lr_by_k={20: 1e-3}, data_size_class_counts=(20,), renormalise_class_counts=CLASS_COUNTS,
+                     sparse_control_class_counts=(20,), sparse_control_max_epochs={20: 300},
+                     ic_sensitivity=((2, 0.0, "all"), (4, 0.0, "all"), (20, 0.3, "sparse1_control"))),
 }
 
 

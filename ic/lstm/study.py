@@ -74,12 +74,31 @@ def _diagnostics(p: Profile, d: dict) -> list[Job]:
                                                for i in range(p.instances) for v in ("sparse1", "sparse4")]
 
 
+def _sparse_control(p: Profile, d: dict) -> list[Job]:
+    """Beyond the sources, a control: the sparse generators of ``sparse_control_class_counts`` trained to the
+    all-data models' convergence rule (not the all-data models' minimum step count), with IC and vertex decoding."""
+    return [j for k in p.sparse_control_class_counts for i in range(p.instances) for v in p.sparse_control_variants
+            for g in [gen_job(p, k, p.best_sigma[k], v, i, d, converge=True)]
+            for j in (g, ic_job(p, g), vertex_job(p, g))]
+
+
+def _ic_sensitivity(p: Profile, d: dict) -> list[Job]:
+    """Beyond the sources: IC of the generators at ``ic_sensitivity`` (k, σ, model: 'all' — the noise-table
+    generators — or 'sparse1_control' — the sparse-generator control's) again with ``ic_long_iterations``
+    iterations and with the thesis code's loss scale (summed over time)."""
+    return [j for k, s, model in p.ic_sensitivity for i in range(p.instances)
+            for g in [gen_job(p, k, s, "all", i, d) if model == "all" else
+                      gen_job(p, k, s, model.removesuffix("_control"), i, d, converge=True)]
+            for j in (g, ic_job(p, g, iterations=p.ic_long_iterations), ic_job(p, g, loss="sum_over_time"))]
+
+
 #: the parts of the chapter, in the order a class count runs them: the sparsity comparison (its 'all data' models
 #: are the noise-table models at the best σ), the other noise-table models and their IC, the heat maps (k = 2),
 #: the batch-1 protocol check, the renormalisation ablation, the multi-start IC, the diagnostics and the data-size
-#: test (the last three beyond the sources)
+#: test, the sparse-generator control and the IC sensitivity (the last five beyond the sources)
 PARTS = {"sparsity": _sparsity, "noise": _noise, "heatmaps": _heatmaps, "protocol": _protocol,
-         "renormalise": _renormalise, "multistart": _multistart, "diagnostics": _diagnostics, "data_size": _data_size}
+         "renormalise": _renormalise, "multistart": _multistart, "diagnostics": _diagnostics, "data_size": _data_size,
+         "sparse_control": _sparse_control, "ic_sensitivity": _ic_sensitivity}
 
 
 class LSTMStudy:

@@ -1,0 +1,374 @@
+"""Controls and diagnostics of the LSTM chapter beyond the sources' tables: the convergence rule applied to the
+tables, the sparse-generator control, the batch-1 check, the IC sensitivity (iterations, loss scale), the final
+vectors (the thesis's Table 5.1 RMSE, where 20-class predictions go, what failing instances do) and the heat-map
+metric's calibration. Every paired comparison of two of our settings is judged by :func:`ic.verdict.effect`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .. import reference
+from .. import verdict as V
+from ..report import Collected, frame, summary_columns, summary_text
+from .convergence import convergence_frame
+from .frames import IC_FIELDS, SETTING_FIELDS, VARIANT_NAMES, ic_frame
+from .heatmap import boundary_offset, diagonal_agreement
+from .profiles import get_profile
+
+#: the thesis's Table 5.1 rows by our setting names (the 'all data' row is its noise row at the best σ)
+_RMSE_ROWS = {"σ 0": 0.0, "σ 0.1": 0.1, "σ 0.2": 0.2, "σ 0.3": 0.3, "σ 0.4": 0.4}
+
+
+def _by_instance(d: pd.DataFrame, column: str = "accuracy") -> dict[int, float]:
+    return {int(i): float(v) for i, v in zip(d.instance, d[column])}
+
+
+def _pair(a: dict, b: dict) -> tuple[dict, dict]:
+    common = sorted(set(a) & set(b))
+    return {i: a[i] for i in common}, {i: b[i] for i in common}
+
+
+def effect_row(label: str, a: dict, b: dict, expected_n: int | None = None, **extra) -> dict:
+    """A row of a paired comparison table: both means, the paired verdict of A − B and its interval, and the
+    per-instance values as 'B → A'."""
+    a, b = _pair(a, b)
+    v = V.effect(a, b, claim=label, expected_n=expected_n)
+    return {"comparison": label, **summary_columns("a", list(a.values())), **summary_columns("b", list(b.values())),
+            "diff": v.estimate, "lo": v.lo, "hi": v.hi, "p": v.p, "verdict": v.verdict, "note": v.note,
+            "runs": ", ".join(f"{b[i]:.2f} → {a[i]:.2f}" for i in a), **extra}
+
+
+def _effect_display(a_label: str, b_label: str) -> dict:
+    return {"comparison": "comparison", a_label: "a", b_label: "b",
+            "difference (95 % interval)": lambda r: "—" if math.isnan(r["diff"]) else
+            f"{r['diff']:+.2f} ({r['lo']:+.2f} to {r['hi']:+.2f})", "verdict": "verdict",
+            f"per instance ({b_label} → {a_label})": "runs"}
+
+
+# ------------------------------------------------------------------------------------------ convergence rule
+def gen_converged(*cols: Collected) -> dict[str, bool]:
+    """Generator key → whether it meets the convergence rule (judged among the peers of its setting)."""
+    f = pd.concat([convergence_frame(c) for c in cols]).drop_duplicates("key")
+    return dict(zip(f.key, f.converged))
+
+
+def with_convergence(ic: pd.DataFrame, col: Collected, converged: dict[str, bool]) -> pd.DataFrame:
+    """``ic`` (an :func:`ic_frame` of ``col``) with a column ``converged``: its generator meets the rule."""
+    keys = [j.config["generator"] for j in col.jobs if j.kind == "ic" and j.key in col.records]
+    return ic.assign(converged=[converged.get(k, False) for k in keys])
+
+
+def noise_table_converged(noise: Collected, converged: dict[str, bool]) -> pd.DataFrame:
+    """The noise table over all generators and over the converged ones only (σ × k)."""
+    df = with_convergence(ic_frame(noise), noise, converged)
+    df = df[df.variant == "all"]
+    p = get_profile(noise.profile)
+    rows = []
+    for sigma in p.noise_sigmas:
+        for k in p.noise_class_counts:
+            d = df[(df.k == k) & (df.sigma == sigma)]
+            conv = d[d.converged]
+            thesis = reference.LSTM_NOISE_RUNS.get((sigma, k), [])
+            rows.append({"sigma": sigma, "k": k, **summary_columns("thesis", thesis),
+                         **summary_columns("all", d.accuracy),
+                         **summary_columns("conv", conv.accuracy),
+                         "excluded": ", ".join(f"#{int(i)} ({a:.2f})" for i, a in
+                                               zip(d[~d.converged].instance, d[~d.converged].accuracy))})
+    out = pd.DataFrame(rows)
+    out.attrs["display"] = {"σ": "sigma", "classes": "k", "thesis": "thesis", "ours, all models": "all",
+                            "ours, converged models": lambda r: "—" if r["conv_n"] == 0 else summary_text(r, "conv"),
+                            "not converged (IC accuracy)": "excluded"}
+    return out
+
+
+def convergence_rule_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """The rule's result per setting (from :func:`ic.lstm.convergence.convergence_summary`), named as the chapter
+    names settings."""
+    s = summary.copy()
+    s["model"] = np.where(s.kind == "train_gen", "generator", "forward")
+    s["data"] = [VARIANT_NAMES[v] + ("" if f == 1.0 else f" ×{f:g}") for v, f in zip(s.variant, s.train_fraction)]
+    s["noise"] = ["—" if (isinstance(x, float) and math.isnan(x)) else f"σ {x:g}" + (" renorm." if r else "")
+                  for x, r in zip(s.sigma, s.renormalise)]
+    s = s.sort_values(["k", "kind", "variant", "sigma", "batch_size", "schedule"], na_position="first")
+    s.attrs["display"] = {
+        "classes": "k", "model": "model", "data": "data", "noise": "noise",
+        "training": lambda r: ("batch 1" if r["batch_size"] == 1 else "minibatch") + f", {r['schedule']}",
+        "epochs run": lambda r: f"{r['epochs_min']}" + (
+            "" if r["epochs_min"] == r["epochs_max"] else f"–{r['epochs_max']}"),
+        "best monitored loss, median (range)":
+            lambda r: f"{r['best_median']:.3f} ({r['best_min']:.3f}–{r['best_max']:.3f})",
+        "finished": lambda r: f"{r['finished']}/{r['n']}",
+        "at its setting's level": lambda r: f"{r['at_level']}/{r['n']}",
+        "converged": lambda r: f"{r['converged']}/{r['n']}"}
+    return s
+
+
+# ------------------------------------------------------------------------------------------ sparse control
+GEN_FIT = {"key": lambda j, r: j.key, "k": "config.k", "variant": "config.variant", "instance": "seed",
+           "control": lambda j, r: "stop_rule" in j.config, "steps": "result.fit.steps",
+           "train_mse": "result.train_mse_clean_inputs"}
+
+
+def sparse_control_table(sparse: Collected, control: Collected, diag: Collected) -> pd.DataFrame:
+    """Per class count and sparse variant: the generators of the sparsity comparison (fixed step count) against
+    the control trained to the convergence rule — steps, fit to their own sequences, converged (rule), IC and
+    vertex decoding — with the paired verdict on IC accuracy."""
+    fits = pd.concat([frame(c, "train_gen", GEN_FIT) for c in (sparse, control)]).drop_duplicates("key")
+    conv = pd.concat([convergence_frame(c) for c in (sparse, control)]).drop_duplicates("key")
+    fits = fits.merge(conv[["key", "converged"]], on="key").astype({"control": bool, "converged": bool})
+    ic = pd.concat([frame(c, "ic", {**IC_FIELDS, "generator": "config.generator"}) for c in (sparse, control)])
+    vx = frame(diag, "vertex", {"generator": "config.generator", "vertex": "result.accuracy"})
+    vx = pd.concat([vx, frame(control, "vertex", {"generator": "config.generator", "vertex": "result.accuracy"})])
+    ic = ic[ic.variant != "all"].drop_duplicates("generator").merge(vx.drop_duplicates("generator"), on="generator",
+                                                                   how="left")
+    ic = ic.merge(fits[["key", "control"]], left_on="generator", right_on="key").astype({"control": bool})
+    p = get_profile(control.profile)
+    rows = []
+    for k, variant in ((k, v) for k in p.sparse_control_class_counts for v in p.sparse_control_variants):
+        f = fits[(fits.k == k) & (fits.variant == variant)]
+        d = ic[(ic.k == k) & (ic.variant == variant)]
+        fixed, ctrl = d[~d.control], d[d.control]
+        ff, fc = f[~f.control], f[f.control]
+        verdict = effect_row("", _by_instance(ctrl), _by_instance(fixed), len(ff))
+        rows.append({"k": k, "variant": variant, "steps_fixed": ff.steps.mean(),
+                     "steps_control_min": fc.steps.min() if len(fc) else math.nan,
+                     "steps_control_max": fc.steps.max() if len(fc) else math.nan,
+                     **summary_columns("mse_fixed", ff.train_mse),
+                     **summary_columns("mse_control", fc.train_mse), "conv_fixed": int(ff.converged.sum()),
+                     "conv_control": int(fc.converged.sum()), "n_fixed": len(ff), "n_control": len(fc),
+                     **summary_columns("ic_fixed", fixed.accuracy), **summary_columns("ic_control", ctrl.accuracy),
+                     **summary_columns("vx_fixed", fixed.vertex), **summary_columns("vx_control", ctrl.vertex),
+                     **{f"effect_{c}": verdict[c] for c in ("diff", "lo", "hi", "verdict", "note")}})
+    out = pd.DataFrame(rows)
+    out.attrs["display"] = {
+        "classes": "k", "data": "variant",
+        "optimiser steps (fixed | to convergence)": lambda r: f"{r['steps_fixed']:.0f} | " + (
+            "not run yet" if math.isnan(r["steps_control_min"]) else
+            f"{r['steps_control_min']:.0f}–{r['steps_control_max']:.0f}"),
+        "MSE on own sequences (fixed | to convergence)": lambda r: f"{summary_text(r, 'mse_fixed', 3)} | "
+                                                                  f"{summary_text(r, 'mse_control', 3)}",
+        "converged (rule)": lambda r: f"{r['conv_fixed']}/{r['n_fixed']} | {r['conv_control']}/{r['n_control']}",
+        "IC (fixed | to convergence)": lambda r: f"{summary_text(r, 'ic_fixed')} | {summary_text(r, 'ic_control')}",
+        "vertex decoding (fixed | to convergence)": lambda r: f"{summary_text(r, 'vx_fixed')} | "
+                                                              f"{summary_text(r, 'vx_control')}",
+        "IC gain (95 % interval), verdict": lambda r: "—" if math.isnan(r["effect_diff"]) else
+        f"{r['effect_diff']:+.2f} ({r['effect_lo']:+.2f} to {r['effect_hi']:+.2f}), {r['effect_verdict']}"}
+    return out
+
+
+# ------------------------------------------------------------------------------------------ paired checks
+def protocol_effect(noise: Collected, protocol: Collected) -> pd.DataFrame:
+    """Batch-1 (the thesis's protocol) against our minibatch models of the same setting, split and seed."""
+    check = get_profile(noise.profile).protocol_check
+    a = ic_frame(noise)
+    a = a[(a.k == check.k) & (a.sigma == check.sigma) & (a.variant == "all") & (a.batch_size != 1)]
+    b = ic_frame(protocol)
+    out = pd.DataFrame([effect_row(f"{check.k} classes, σ {check.sigma:g}: batch 1 − minibatch", _by_instance(b),
+                                   _by_instance(a), check.instances,
+                                   failures_b1=int((b.accuracy < _failure_line(check.k)).sum()),
+                                   failures_mb=int((a.accuracy < _failure_line(check.k)).sum()))])
+    out.attrs["display"] = {**_effect_display("batch 1 (thesis)", "minibatch (ours)"),
+                            "failures (batch 1 | minibatch)": lambda r: f"{r['failures_b1']} | {r['failures_mb']}"}
+    return out
+
+
+def _failure_line(k: int) -> float:
+    """An instance 'fails' below the midpoint between chance and a perfect score (0.75 for 2 classes)."""
+    return (reference.CHANCE[k] + 1.0) / 2
+
+
+def ablation_effects(noise: Collected, renorm: Collected) -> pd.DataFrame:
+    """The renormalisation ablation as paired verdicts (renormalised − clip-only, same splits and seeds)."""
+    a, b = ic_frame(noise), ic_frame(renorm)
+    p = get_profile(noise.profile)
+    rows = []
+    for k in p.renormalise_class_counts:
+        s = p.best_sigma[k]
+        clip = a[(a.k == k) & (a.sigma == s) & (a.variant == "all")]
+        rows.append(effect_row(f"{k} classes, σ {s:g}: renormalised − clip only", _by_instance(b[b.k == k]),
+                               _by_instance(clip), p.instances))
+    out = pd.DataFrame(rows)
+    out.attrs["display"] = _effect_display("clip + renormalise (blog)", "clip only (thesis code)")
+    return out
+
+
+def noise_step_effects(noise: Collected) -> pd.DataFrame:
+    """Each step up the noise ladder (σ → the next σ) per class count, paired by instance, with the thesis's
+    difference of means beside it."""
+    df = ic_frame(noise)
+    df = df[df.variant == "all"]
+    p = get_profile(noise.profile)
+    rows = []
+    for k in p.noise_class_counts:
+        for lo, hi in zip(p.noise_sigmas[:-1], p.noise_sigmas[1:]):
+            at = [_by_instance(df[(df.k == k) & (df.sigma == s)]) for s in (hi, lo)]
+            t_hi, t_lo = (reference.LSTM_NOISE_RUNS.get((s, k)) for s in (hi, lo))
+            thesis = float(np.mean(t_hi) - np.mean(t_lo)) if t_hi and t_lo else math.nan
+            rows.append(effect_row(f"{k} classes: σ {hi:g} − σ {lo:g}", *at, p.instances, k=k, thesis_diff=thesis))
+    out = pd.DataFrame(rows)
+    out.attrs["display"] = {**_effect_display("higher σ", "lower σ"), "thesis: difference of means": "thesis_diff"}
+    return out
+
+
+def sensitivity_table(base: Collected, sens: Collected) -> pd.DataFrame:
+    """IC of the same generators with the sources' settings (200 iterations, loss = mean over all elements) against
+    500 iterations and against the thesis code's loss scale (per-step MSE summed over time), paired."""
+    p = get_profile(sens.profile)
+    fields = {**IC_FIELDS, "generator": "config.generator", "iterations": "config.iterations",
+              "loss": ("config.loss", "mean"), "starts": ("config.starts", "uniform"),
+              "max_entry": ("result.max_entry_mean", math.nan)}
+    d = pd.concat([frame(c, "ic", fields) for c in (base, sens)]).drop_duplicates(["generator", "iterations", "loss",
+                                                                                     "starts"])
+    d = d[d.starts == "uniform"]
+    gens = set(frame(sens, "ic", {"generator": "config.generator"}).generator)
+    d = d[d.generator.isin(gens)]
+    rows = []
+    for (k, sigma, variant), g in d.groupby(["k", "sigma", "variant"]):
+        ref = g[(g.iterations == p.ic_iterations) & (g.loss == "mean")]
+        setting = f"{k} classes, {VARIANT_NAMES[variant]}{' (to convergence)' if variant != 'all' else ''}, σ {sigma:g}"
+        for label, alt in ((f"{p.ic_long_iterations} iterations", g[g.iterations == p.ic_long_iterations]),
+                           ("loss summed over time", g[g.loss == "sum_over_time"])):
+            rows.append(effect_row(f"{setting}: {label}", _by_instance(alt), _by_instance(ref), p.instances))
+    out = pd.DataFrame(rows)
+    out.attrs["display"] = _effect_display("variant", f"sources' settings ({p.ic_iterations} it, mean loss)")
+    return out
+
+
+# ------------------------------------------------------------------------------------------ final vectors
+def uniform_rmse(k: int) -> float:
+    """RMSE between the uniform vector 1/k and a one-hot vector: the score of a vector that never moved."""
+    return math.sqrt((k - 1) / k**2)
+
+
+def rmse_table(noise: Collected, sparse: Collected) -> pd.DataFrame:
+    """The thesis's Table 5.1 (mean RMSE between the final class vector — or the forward softmax — and the
+    one-hot label) beside ours, per class count and setting, with the uniform vector's RMSE."""
+    ic = pd.concat([ic_frame(noise), ic_frame(sparse)]).drop_duplicates(["k", "sigma", "variant", "instance",
+                                                                          "batch_size"])
+    ic = ic[ic.batch_size != 1]
+    fwd = frame(sparse, "train_fwd", {**SETTING_FIELDS, "rmse": "result.rmse_mean"})
+    fwd = fwd[fwd.train_fraction == 1.0]
+    p = get_profile(noise.profile)
+    rows = []
+    for k in p.class_counts:
+        settings = [(name, ic[(ic.k == k) & (ic.variant == "all") & (ic.sigma == s)].rmse)
+                    for name, s in _RMSE_ROWS.items()]
+        settings += [(v, ic[(ic.k == k) & (ic.variant == v) & (ic.sigma == p.best_sigma[k])].rmse)
+                     for v in ("sparse1", "sparse4")]
+        settings += [(name, fwd[(fwd.k == k) & (fwd.variant == v)].rmse)
+                     for name, v in (("comparison", "all"), ("sparse comparison", "sparse4"))]
+        for name, values in settings:
+            rows.append({"k": k, "setting": name, "thesis": reference.LSTM_RMSE.get(k, {}).get(name, math.nan),
+                         **summary_columns("ours", values), "uniform": uniform_rmse(k)})
+    out = pd.DataFrame(rows)
+    out.attrs["display"] = {"classes": "k", "setting": "setting",
+                            "thesis (Table 5.1)": lambda r: "—" if math.isnan(r["thesis"]) else f"{r['thesis']:.2f}",
+                            "ours (mean ± sd)": lambda r: summary_text(r, "ours"),
+                            "uniform vector": "uniform"}
+    return out
+
+
+def _prediction_fields() -> dict:
+    return {**IC_FIELDS, "predictions": "result.predictions", "labels": "result.labels",
+            "max_entry": ("result.max_entry_mean", math.nan), "starts": ("config.starts", "uniform"),
+            "iterations": "config.iterations", "loss": ("config.loss", "mean")}
+
+
+def ic_predictions(*cols: Collected) -> pd.DataFrame:
+    """IC runs with the sources' settings, with their per-probe predictions and labels."""
+    d = pd.concat([frame(c, "ic", _prediction_fields()) for c in cols])
+    d = d[(d.starts == "uniform") & (d.loss == "mean")]
+    return d.drop_duplicates(["k", "sigma", "variant", "instance", "batch_size", "iterations"])
+
+
+def pileup_table(noise: Collected, sparse: Collected, k: int = 20) -> pd.DataFrame:
+    """Where the predictions go at ``k`` classes: per setting, the mean largest entry of the final vectors, the
+    share of predictions on each run's most predicted class and on its three most predicted, and how many classes
+    a run never predicts (a balanced test split gives about 1/k and 3/k)."""
+    d = ic_predictions(noise, sparse)
+    d = d[(d.k == k) & (d.batch_size != 1)]
+    d = d[(d.variant != "all") | d.sigma.isin(get_profile(noise.profile).noise_sigmas)]
+    rows = []
+    for (variant, sigma), g in d.groupby(["variant", "sigma"]):
+        shares = [np.sort(np.bincount(p, minlength=k))[::-1] / len(p) for p in g.predictions]
+        rows.append({"variant": variant, "sigma": sigma, **summary_columns("acc", g.accuracy),
+                     **summary_columns("max_entry", g.max_entry), "top1": float(np.mean([s[0] for s in shares])),
+                     "top3": float(np.mean([s[:3].sum() for s in shares])),
+                     "unused": float(np.mean([(s == 0).sum() for s in shares])), "n": len(g)})
+    out = pd.DataFrame(rows)
+    out.attrs["display"] = {"training data": lambda r: VARIANT_NAMES[r["variant"]], "σ": "sigma", "IC accuracy": "acc",
+                            "largest entry of the final vector": "max_entry",
+                            "on the most predicted class": "top1", "on the three most predicted": "top3",
+                            "classes never predicted": "unused", "n": "n"}
+    return out
+
+
+def confusion(noise: Collected, sparse: Collected, k: int, sigma: float, variant: str = "all") -> np.ndarray:
+    """Confusion matrix (true × predicted, rows normalised) of a setting, summed over its instances."""
+    d = ic_predictions(noise, sparse)
+    d = d[(d.k == k) & (d.sigma == sigma) & (d.variant == variant) & (d.batch_size != 1)]
+    m = np.zeros((k, k))
+    for p, y in zip(d.predictions, d.labels):
+        np.add.at(m, (np.asarray(y), np.asarray(p)), 1)
+    return m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+
+
+def failing_runs(noise: Collected, multi: Collected | None = None) -> pd.DataFrame:
+    """Every noise-table IC run below the failure line (midpoint of chance and 1): its accuracy, how far its final
+    vectors left the uniform start (mean largest entry; uniform = 1/k) and the share of its predictions on one
+    class — what a failing instance does."""
+    d = ic_predictions(noise)
+    d = d[(d.variant == "all") & (d.batch_size != 1) & (d.k != 20)]
+    d = d[d.accuracy < d.k.map(_failure_line)]
+    d = d.assign(modal_share=[np.bincount(p).max() / len(p) for p in d.predictions],
+                 modal_class=[int(np.bincount(p).argmax()) for p in d.predictions])
+    out = d[["k", "sigma", "instance", "accuracy", "max_entry", "modal_share", "modal_class"]].sort_values(
+        ["k", "sigma", "instance"]).reset_index(drop=True)
+    out.attrs["display"] = {"classes": "k", "σ": "sigma", "instance": lambda r: f"#{int(r['instance'])}",
+                            "IC accuracy": "accuracy", "largest entry of the final vector (mean)": "max_entry",
+                            "share of predictions on one class": "modal_share",
+                            "that class": lambda r: "abcd"[int(r["modal_class"])]}
+    return out
+
+
+# ------------------------------------------------------------------------------------------ heat-map metric
+def _decision_maps(says_a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    dist_a = np.where(says_a, 0.0, 1.0)
+    return dist_a, 1.0 - dist_a
+
+
+def reference_boundaries(steps: int = 11) -> dict[str, np.ndarray]:
+    """Idealised decision maps (True = 'a') on the heat-map grid (rows: the 'a' entry, columns: the 'b' entry):
+    the boundary on the diagonal, a centred vertical boundary (the source's σ 0 panel: 'a' whenever the 'b' entry
+    is below 0.5), the source's σ 0.1 panel ('a' needs a lead of 0.25), and one answer everywhere."""
+    a, b = np.meshgrid(np.linspace(0, 1, steps), np.linspace(0, 1, steps), indexing="ij")
+    return {"on the diagonal": a > b, "vertical, centred ('b' below 0.5)": b < 0.5 - 1e-9,
+            "step above the diagonal (lead 0.25)": a > b + 0.25 - 1e-9, "always 'a'": np.ones_like(a, dtype=bool)}
+
+
+def heatmap_calibration(steps: int = 11) -> pd.DataFrame:
+    """What the two heat-map numbers give for the idealised boundaries: diagonal agreement and boundary offset."""
+    rows = [{"boundary": name, "agreement": diagonal_agreement(*_decision_maps(m)),
+             "offset": boundary_offset(*_decision_maps(m))} for name, m in reference_boundaries(steps).items()]
+    out = pd.DataFrame(rows)
+    out.attrs["display"] = {"boundary": "boundary", "diagonal agreement": "agreement", "boundary offset": "offset"}
+    return out
+
+
+def boundary_shapes(heatmaps: pd.DataFrame, metric: str = "dtw") -> pd.DataFrame:
+    """Per heat map (a :func:`ic.lstm.frames.heatmap_frame`): the share of grid cells on which its decision agrees
+    with each idealised boundary — which published panel an instance resembles."""
+    refs = reference_boundaries(heatmaps[f"{metric}_a"].iloc[0].shape[0]) if len(heatmaps) else {}
+    rows = []
+    for _, r in heatmaps.iterrows():
+        says_a = r[f"{metric}_a"] < r[f"{metric}_b"]
+        rows.append({"sigma": r["sigma"], "instance": int(r["instance"]),
+                     **{name: float((says_a == m).mean()) for name, m in refs.items()}})
+    out = pd.DataFrame(rows)
+    out.attrs["display"] = {"σ": "sigma", "instance": lambda r: f"#{int(r['instance'])}",
+                            **{f"agrees with: {n}": n for n in refs}}
+    return out
