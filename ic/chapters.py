@@ -50,16 +50,20 @@ CHAPTERS: tuple[Chapter, ...] = (
         title="Inverse classification with generative LSTMs",
         page="lstm",
         files=("book/lstm.md", "notebooks/lstm_noise_heatmaps.ipynb", "notebooks/lstm_sparsity.ipynb",
+               "notebooks/lstm_controls.ipynb",
                "ic/lstm/"),
         source="Hobbhahn's bachelor's thesis {cite}`hobbhahn2018thesis,hobbhahn2019blog`",
-        state="complete",
-        state_note="Every experiment ran with the source's protocol (the paper profile); the text of the chapter "
-                   "is being revised.",
+        state="in progress",
+        state_note="Every experiment of the source ran with its protocol (the paper profile); the controls added "
+                   "since (sparse generators trained to convergence, the batch-1 protocol on every instance, the "
+                   "inversion's iterations and loss scale) are still running.",
         summary="Training noise and the 2-D latent heat maps, the noise table, sparse1 / sparse4 / all data "
                 "against forward LSTMs for 2, 4 and 20 classes, a check of our minibatch training against the "
                 "thesis's batch 1, the renormalised-noise ablation and (beyond the source) multi-start inverse "
-                "classification, decoding at the generators' vertices, a nearest-centre classifier and the "
-                "20-class forward classifier on half its training data.",
+                "classification, decoding at the generators' vertices, a nearest-centre classifier, the "
+                "20-class forward classifier on half its training data, one convergence rule applied to every "
+                "model, the 20-class sparse generators trained to convergence, and the inversion's sensitivity to "
+                "its iterations and loss scale.",
     ),
     Chapter(
         title="Inverse classification with a conditional GAN",

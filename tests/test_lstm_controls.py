@@ -187,3 +187,13 @@ def test_heatmap_calibration_shows_the_offset_cannot_tell_a_centred_vertical_bou
     assert diag.agreement == 1.0 and vert.agreement < 0.8
     assert diag.offset == pytest.approx(vert.offset)
     assert t.loc["always 'a'", "agreement"] == 0.5
+
+
+def test_early_best_models_lists_models_whose_kept_epoch_is_in_the_first_tenth():
+    early = _model(2, None, 1, [0.5] + [1e-6] + [1e-6] * 98, variant="sparse4", kind="train_fwd")
+    late = _model(2, None, 2, [0.5 - 0.004 * e for e in range(100)], variant="sparse4", kind="train_fwd")
+    for _, rec in (early, late):
+        rec["result"].update(accuracy=0.9, accuracy_strict=0.88)
+    t = C.early_best_models(_col([early, late]))
+    assert list(t.instance) == [1] and public(t).iloc[0]["kept epoch"] == "2"
+    assert public(t).iloc[0]["test accuracy (argmax | strict rule)"] == "0.90 | 0.88"

@@ -54,7 +54,7 @@ class Profile:
     late_k_alpha_half: tuple = (10,)
 
 
-def epoch_cap(p: "Profile", nz: int) -> int:
+def epoch_cap(p: Profile, nz: int) -> int:
     """The most epochs the GAN of noise size ``nz`` trains under profile ``p``."""
     return p.max_epochs if nz == p.main_nz or p.other_max_epochs is None else min(p.max_epochs, p.other_max_epochs)
 

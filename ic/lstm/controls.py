@@ -372,3 +372,27 @@ def boundary_shapes(heatmaps: pd.DataFrame, metric: str = "dtw") -> pd.DataFrame
     out.attrs["display"] = {"σ": "sigma", "instance": lambda r: f"#{int(r['instance'])}",
                             **{f"agrees with: {n}": n for n in refs}}
     return out
+
+
+def early_best_models(*cols: Collected, fraction: float = 0.1) -> pd.DataFrame:
+    """Trained models whose kept checkpoint (best monitored loss) lies in the first ``fraction`` of the epochs they
+    ran — a model that collapsed or saturated early and never improved afterwards — with their test accuracy."""
+    f = pd.concat([convergence_frame(c) for c in cols]).drop_duplicates("key")
+    f = f[f.best_epoch + 1 <= fraction * f.epochs_run]
+    acc = {}
+    for c in cols:
+        for j in c.jobs:
+            r = c.get(j)
+            if r is not None and j.kind == "train_fwd":
+                acc[j.key] = (r["accuracy"], r.get("accuracy_strict", math.nan))
+    out = f.assign(accuracy=[acc.get(k, (math.nan, math.nan))[0] for k in f.key],
+                   accuracy_strict=[acc.get(k, (math.nan, math.nan))[1] for k in f.key])
+    out = out.sort_values(["k", "kind", "variant", "instance"]).reset_index(drop=True)
+    out.attrs["display"] = {"classes": "k", "model": lambda r: "generator" if r["kind"] == "train_gen" else "forward",
+                            "data": lambda r: VARIANT_NAMES[r["variant"]],
+                            "instance": lambda r: f"#{int(r['instance'])}",
+                            "kept epoch": lambda r: str(int(r["best_epoch"]) + 1), "epochs run": "epochs_run",
+                            "best monitored loss": "best_loss", "test accuracy (argmax | strict rule)":
+                            lambda r: "—" if math.isnan(r["accuracy"]) else
+                            f"{r['accuracy']:.2f} | {r['accuracy_strict']:.2f}"}
+    return out
