@@ -562,7 +562,7 @@ def _pct(x: float) -> str:
 
 def rule_sections() -> dict[str, str]:
     """The verdict rule in plain words (Markdown), generated from this module's constants: one paragraph or list
-    per section — 'level', 'comparison', 'best', 'few runs', 'reading'."""
+    per section — 'level', 'comparison', 'ours', 'best', 'few runs', 'reading'."""
     c, a = _pct(CONFIDENCE), _pct(ALPHA)
     return {
         "level": (
@@ -597,6 +597,12 @@ def rule_sections() -> dict[str, str]:
             f"\"A ≈ B\" is judged like a level claim with zero as the value: **supports** when the interval lies "
             f"within ± *m*, **contradicts** when it lies wholly outside, **partly** when it excludes zero but "
             f"reaches into ± *m*, **inconclusive** otherwise."),
+        "ours": (
+            f"Comparisons of two of our own settings that the source did not make (an ablation, a control, a "
+            f"training schedule against another) use the same paired {c} interval of the mean difference A − B: "
+            f"**higher** or **lower** when it excludes zero, **equivalent** when it lies within ± *m*, "
+            f"**inconclusive** otherwise; an equivalence counts as a negative finding under the few-runs rule "
+            f"below."),
         "best": (
             f"\"X is the best of K settings\" is the set of K − 1 claims \"X beats Y\", one per rival Y. It is "
             f"**supported** only when every one of them is supported by its {c} interval: all must hold at once, "
@@ -628,7 +634,8 @@ def rule_sections() -> dict[str, str]:
 
 def rule_text() -> str:
     """The whole rule as one Markdown text (section titles in bold)."""
-    titles = {"level": "Level claims", "comparison": "Comparison claims", "best": "The best of several settings",
+    titles = {"level": "Level claims", "comparison": "Comparison claims", "ours": "Our own comparisons",
+              "best": "The best of several settings",
               "few runs": "Few runs", "reading": "One standard"}
     return "\n\n".join(f"**{titles[k]}.** {v}" for k, v in rule_sections().items())
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -197,3 +198,26 @@ def test_early_best_models_lists_models_whose_kept_epoch_is_in_the_first_tenth()
     t = C.early_best_models(_col([early, late]))
     assert list(t.instance) == [1] and public(t).iloc[0]["kept epoch"] == "2"
     assert public(t).iloc[0]["test accuracy (argmax | strict rule)"] == "0.90 | 0.88"
+
+
+def test_the_sentences_follow_the_state_of_the_runs():
+    mb = [_ic(2, 0.2, s, a) for s, a in enumerate([0.42, 1.0, 1.0, 0.97, 0.45])]
+    b1 = [_ic(2, 0.2, s, a, batch=1) for s, a in enumerate([0.97, 0.85, 1.0, 1.0, 0.99])]
+    assert C.protocol_finding(C.protocol_effect(_col(mb), _col(b1[:3])), 5).startswith("So far 3 of 5")
+    done = C.protocol_finding(C.protocol_effect(_col(mb), _col(b1)), 5)
+    assert "Over all 5 instances" in done and "cannot tell" in done and "0 batch-1 and 2 minibatch" in done
+    assert C.sensitivity_finding(None).endswith("has not run yet.")
+    row = {"k": 20, "variant": "sparse1", "n_control": 0, "n_fixed": 5}
+    assert "has not run yet" in C.sparse_control_finding(pd.Series(row))
+    assert "So far 2 of 5" in C.sparse_control_finding(pd.Series({**row, "n_control": 2, "ic_control_n": 2,
+                                                                  "effect_verdict": V.PENDING}))
+
+
+def test_revision_cost_counts_only_the_jobs_the_revision_added():
+    pairs = [_model(2, 0.2, s, [1.0, 0.5], batch_size=1) for s in range(5)]
+    for i, (_, rec) in enumerate(pairs):
+        rec["cpu_time_s"] = 3600.0 * (i + 1)
+    protocol = Collected("paper", [j for j, _ in pairs], {j.key: r for j, r in pairs[:4]})
+    cost = C.revision_cost(protocol, _col([]), _col([]))
+    assert cost["spent_h"] == pytest.approx(4.0)                # instance 3 only: 0–2 are the first check's
+    assert cost["to_go_h"] == pytest.approx(pairs[4][0].cost_s / 3600) and cost["rebuilt_h"] == 0

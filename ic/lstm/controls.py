@@ -396,3 +396,75 @@ def early_best_models(*cols: Collected, fraction: float = 0.1) -> pd.DataFrame:
                             lambda r: "—" if math.isnan(r["accuracy"]) else
                             f"{r['accuracy']:.2f} | {r['accuracy_strict']:.2f}"}
     return out
+
+
+# ------------------------------------------------------------------------------------------ sentences
+def _interval(r, stem: str = "") -> str:
+    d, lo, hi, v = (r[f"{stem}{c}"] for c in ("diff", "lo", "hi", "verdict"))
+    return f"{d:+.2f} (95 % interval {lo:+.2f} to {hi:+.2f}; {v})"
+
+
+def protocol_finding(table: pd.DataFrame, instances: int) -> str:
+    """The chapter's sentence on :func:`protocol_effect`."""
+    r = table.iloc[0]
+    if r["verdict"] == V.PENDING:
+        return (f"So far {int(r['a_n'])} of {instances} instances have run with batch 1; the paired verdict waits for "
+                f"all of them.")
+    meaning = {V.HIGHER: "batch-1 training is better, so some failures are an artefact of our minibatch protocol",
+               V.LOWER: "minibatch training is better here",
+               V.EQUIVALENT: "the two protocols give the same accuracy within ±0.05",
+               V.INCONCLUSIVE: "five instances cannot tell whether minibatches cause some of the failures"}
+    return (f"Over all {int(r['a_n'])} instances batch 1 minus minibatch is {_interval(r)}: "
+            f"{meaning.get(r['verdict'], r['verdict'])}. Below 0.75 fall {r['failures_b1']} batch-1 and "
+            f"{r['failures_mb']} minibatch instances.")
+
+
+def sparse_control_finding(row: pd.Series) -> str:
+    """The chapter's sentence on a row of :func:`sparse_control_table`."""
+    name = f"{int(row['k'])}-class {row['variant']}"
+    n, planned = int(row["n_control"]), int(row["n_fixed"])
+    if n == 0:
+        return f"The control of the {name} generators has not run yet."
+    if row["effect_verdict"] == V.PENDING or int(row["ic_control_n"]) < planned:
+        return (f"So far {n} of {planned} {name} generators have been trained to convergence; the paired verdict "
+                f"waits for all of them.")
+    return (f"Trained to convergence, the {name} generators ran {row['steps_control_min']:.0f}–"
+            f"{row['steps_control_max']:.0f} optimiser steps instead of {row['steps_fixed']:.0f}; they fit their own "
+            f"sequences to an MSE of {summary_text(row, 'mse_control', 3)} "
+            f"(before: {summary_text(row, 'mse_fixed', 3)}), "
+            f"decode {summary_text(row, 'vx_control')} at their vertices (before: {summary_text(row, 'vx_fixed')}) and "
+            f"classify {summary_text(row, 'ic_control')} by inversion (before: {summary_text(row, 'ic_fixed')}); the "
+            f"paired change of the inversion is {_interval(row, 'effect_')}.")
+
+
+def sensitivity_finding(table: pd.DataFrame | None) -> str:
+    """The chapter's sentence on :func:`sensitivity_table`: each comparison with its verdict."""
+    if table is None or table.empty or (table.verdict == V.PENDING).all():
+        return "The test of the inversion's iterations and loss scale has not run yet."
+    done = table[table.verdict != V.PENDING]
+    parts = [f"{r['comparison']}: {_interval(r)}" for _, r in done.iterrows()]
+    waiting = len(table) - len(done)
+    return ("Against the sources' settings on the same generators — " + "; ".join(parts) + "."
+            + (f" {waiting} more comparison{'s' if waiting > 1 else ''} still running." if waiting else ""))
+
+
+def revision_cost(protocol: Collected, control: Collected, sens: Collected, first_instances: int = 3) -> dict:
+    """CPU hours of the jobs added by the chapter's revision — the batch-1 instances beyond the first
+    ``first_instances``, the sparse-generator control, the IC sensitivity — spent so far and still expected (the
+    jobs' cost estimates), and the CPU hours of the earlier generators the finished sensitivity jobs had to retrain
+    (their weights were not cached; the retraining cost is their recorded training time)."""
+    new = [(c, j) for c in (protocol, control, sens) for j in c.jobs
+           if not (c is protocol and j.seed < first_instances) and not (c is sens and j.kind == "train_gen")]
+    seen, spent, to_go = set(), 0.0, 0.0
+    for c, j in new:
+        if j.key in seen:
+            continue
+        seen.add(j.key)
+        if j.key in c.records:
+            spent += c.records[j.key]["cpu_time_s"]
+        else:
+            to_go += j.cost_s
+    used = {j.config["generator"] for j in sens.jobs if j.kind == "ic" and j.key in sens.records}
+    rebuilt = sum(sens.records[j.key]["cpu_time_s"] for j in sens.jobs
+                  if j.kind == "train_gen" and j.key in used and "stop_rule" not in j.config)
+    return {"spent_h": spent / 3600, "to_go_h": to_go / 3600, "rebuilt_h": rebuilt / 3600}

@@ -24,13 +24,16 @@ DATASETS = ("mnist", "fashion_mnist")
 TEST_SETS = ("mnist_test", "fashion_mnist_test", "mnist_probes")
 TEST_SET_SIZE = {"mnist_test": 10_000, "fashion_mnist_test": 10_000}
 
-#: measured on this machine (Intel Xeon with AMX, torch 2.13 CPU, one torch thread, nice 10) as CPU time, since the
-#: other core and the measuring one were shared with other work (load ≈ 7 on 2 cores: wall times were 2–5× longer):
-#: one batched training step (10 models × batch 128 × dim_z 15) takes 0.150 s in fp32 (0.124 s bf16) → seconds per
-#: (model × image); scoring runs 17.1 probes/s in fp32 (24.4 bf16) at 10 classes × 300 re-generations → seconds
-#: per (probe × class × re-generation)
-TRAIN_S_PER_IMAGE = {"fp32": 0.150 / 1280, "bf16": 0.124 / 1280}
-SCORE_S_PER_REGEN = {"fp32": 1 / (17.1 * 3000), "bf16": 1 / (24.4 * 3000)}
+#: measured on this machine (Intel Xeon with AMX, torch 2.13 CPU, one torch thread, nice 10) as CPU time of the
+#: measuring process while two long trainings held both cores (load 2–7 on 2 cores: wall times were 2–17× the CPU
+#: times, and CPU time itself is inflated by the shared core — pessimistic numbers). One batched training step
+#: (10 models × batch 128 × dim_z 15): 0.237 s fp32, 0.167 s bf16 (median of timed steps; a whole round of 40 steps
+#: with its held-out evaluation on real MNIST took 0.27 s a step, data loading included); one scoring chunk of 10
+#: probes × 10 classes × 300 re-generations: 0.716 s fp32 (14.0 probes/s), 0.528 s bf16 (18.9 probes/s). Earlier
+#: measurements at a lighter load gave 0.150 / 0.124 s a step and 17.1 / 24.4 probes/s. → seconds per
+#: (model × image) and per (probe × class × re-generation)
+TRAIN_S_PER_IMAGE = {"fp32": 0.237 / 1280, "bf16": 0.167 / 1280}
+SCORE_S_PER_REGEN = {"fp32": 0.716 / (10 * 3000), "bf16": 0.528 / (10 * 3000)}
 #: images per class of the smallest training split (MNIST digit 5: 5 421; Fashion-MNIST: 6 000 each)
 SMALLEST_CLASS = {"mnist": 5421, "fashion_mnist": 6000}
 
@@ -69,28 +72,42 @@ def _group(dataset: str, config: dict, seed: int) -> str:
     return f"vae-{dataset}-{config['models']}-{config['n_labelled']}-{t['dim_z']}-{t['sigma2']:g}-{seed}"
 
 
-def n_probes(p: Profile, test_set: str) -> int:
+def stored_n_probes(p: Profile, test_set: str, first: int | None = None) -> int | None:
+    """The ``n_probes`` a score job stores: the probe set's size, the first ``first`` test images when given,
+    else the profile's ``test_probes`` (None: the whole test set)."""
     if test_set == "mnist_probes":
         return p.probe_set
-    return p.test_probes or TEST_SET_SIZE[test_set]
+    return first if first is not None else p.test_probes
 
 
-def score_job(p: Profile, model: Job, test_set: str, sigma2: float | None = None) -> Job:
-    """``model`` (a ``train`` job) scored on ``test_set``; ``sigma2`` the re-generation noise variance at test
-    (None: the training σ²)."""
+def n_probes(p: Profile, test_set: str, first: int | None = None) -> int:
+    return stored_n_probes(p, test_set, first) or TEST_SET_SIZE[test_set]
+
+
+def probe_set(p: Profile, dataset: str) -> tuple[str, int | None]:
+    """(test set, first n) of a dataset's 1 000-image probe set: the book's stratified MNIST probe set
+    (:mod:`ic.data.probes`), or the first ``probe_set`` Fashion-MNIST test images (87–115 per class in the first
+    1 000: the test file is not ordered by class)."""
+    return ("mnist_probes", None) if dataset == "mnist" else (f"{dataset}_test", p.probe_set)
+
+
+def score_job(p: Profile, model: Job, test_set: str, sigma2: float | None = None, first: int | None = None) -> Job:
+    """``model`` (a ``train`` job) scored on ``test_set`` (its first ``first`` images when given, else the
+    profile's ``test_probes``); ``sigma2`` the re-generation noise variance at test (None: the training σ²)."""
     if test_set not in TEST_SETS:
         raise ValueError(f"Unknown test set {test_set!r}: use one of {', '.join(TEST_SETS)}.")
     if model.kind != "train" or model.config["models"] != "per_class":
         raise ValueError("a score job needs a per-class train job")
     train_sigma2 = model.config["train"]["sigma2"]
     test_sigma2 = float(train_sigma2 if sigma2 is None else sigma2)
-    n = n_probes(p, test_set)
-    config = {"model": model.key, "test_set": test_set, "n_probes": n if test_set == "mnist_probes" else p.test_probes,
+    n = n_probes(p, test_set, first)
+    config = {"model": model.key, "test_set": test_set, "n_probes": stored_n_probes(p, test_set, first),
               "samples": p.samples, "sigma2": test_sigma2, "precision": p.score_precision}
     cost = n * 10 * p.samples * SCORE_S_PER_REGEN[p.score_precision] + 5
     extra = "" if test_sigma2 == train_sigma2 else f" test σ²={test_sigma2:g}"
+    part = f" (first {n})" if first is not None and test_set != "mnist_probes" else ""
     return Job(STUDY, "score", config, seed=model.seed, version=VERSIONS["score"], cost_s=cost,
-               label=f"score {model.label.removeprefix('train ')} on {test_set}{extra}", group=model.group,
+               label=f"score {model.label.removeprefix('train ')} on {test_set}{part}{extra}", group=model.group,
                deps=(model,))
 
 

@@ -11,7 +11,7 @@ from ..store import Job
 from ..study import StudyBase
 from .execute import HANDLERS
 from .jobs import STUDY as NAME
-from .jobs import examples_job, filters_job, score_job, train_job
+from .jobs import examples_job, filters_job, probe_set, score_job, train_job
 from .profiles import get_profile
 
 
@@ -31,12 +31,20 @@ class VAEStudy(StudyBase):
     def parts(self, profile: str) -> dict[str, list[Job]]:
         """Table I (MNIST dim_z, its dim_z 15 model is also the "supervised" row of Table V and the model of
         Table VI) and its probe-set score first; then Table VI, the figures, Table III, Table V and the two σ²
-        tables, and the test-only σ² ablation."""
+        tables (with their σ² = 1 reference scored on the same probes), and the test-only σ² ablation."""
         p = get_profile(profile)
         seeds = range(p.seeds)
+        sigma_seeds = range(p.seeds if p.sigma_seeds is None else p.sigma_seeds)
         sc = lambda m, t, s2=None: score_job(p, m, t, s2)  # noqa: E731
+        on = lambda m, where, s2=None: score_job(p, m, where[0], s2, where[1])  # noqa: E731  (test set, first n)
         mnist = lambda dz, s2=1.0, s=0, **kw: train_job(p, "mnist", dz, s2, s, **kw)  # noqa: E731
         fmnist = lambda dz, s2=1.0, s=0: train_job(p, "fashion_mnist", dz, s2, s)  # noqa: E731
+        train = {"mnist": mnist, "fashion_mnist": fmnist}
+
+        def sigma_set(dataset: str) -> tuple[str, int | None]:
+            return probe_set(p, dataset) if p.sigma_on_probe_sets else (f"{dataset}_test", None)
+
+        semi_set = probe_set(p, "mnist") if p.semi_on_probe_sets else ("mnist_test", None)
         parts = {
             "mnist dim_z": _trained_and_scored([(mnist(dz, s=s), [sc(mnist(dz, s=s), "mnist_test")])
                                                 for s in seeds for dz in p.mnist_dims]),
@@ -50,14 +58,16 @@ class VAEStudy(StudyBase):
         parts["fashion dim_z"] = _trained_and_scored([(fmnist(dz, s=s), [sc(fmnist(dz, s=s), "fashion_mnist_test")])
                                                       for s in seeds for dz in p.fmnist_dims])
         parts["semi-supervised"] = _trained_and_scored(
-            [(mnist(p.main_dim, s=s, n_labelled=n), [sc(mnist(p.main_dim, s=s, n_labelled=n), "mnist_test")])
-             for s in seeds for n in p.labelled]) + [sc(mnist(p.main_dim, s=s), "mnist_test") for s in seeds]
-        parts["mnist sigma"] = _trained_and_scored([(mnist(dz, s2, s), [sc(mnist(dz, s2, s), "mnist_test")])
-                                                    for s in seeds for dz in p.sigma_dims for s2 in p.sigma2s])
-        parts["fashion sigma"] = _trained_and_scored(
-            [(fmnist(dz, s2, s), [sc(fmnist(dz, s2, s), "fashion_mnist_test")])
-             for s in seeds for dz in p.sigma_dims for s2 in p.sigma2s])
-        parts["test-only sigma"] = [sc(mnist(p.main_dim, s=s), "mnist_test", s2)
+            [(mnist(p.main_dim, s=s, n_labelled=n), [on(mnist(p.main_dim, s=s, n_labelled=n), semi_set)])
+             for s in seeds for n in p.labelled]) + [on(mnist(p.main_dim, s=s), semi_set) for s in seeds]
+        # σ² = 1 beside each σ² row: the models of Tables I / III (no new training), scored on the same probes
+        for dataset, name, dims in (("mnist", "mnist sigma", p.mnist_dims),
+                                    ("fashion_mnist", "fashion sigma", p.fmnist_dims)):
+            t = sigma_set(dataset)
+            parts[name] = _trained_and_scored([(train[dataset](dz, s2, s), [on(train[dataset](dz, s2, s), t)])
+                                               for s in sigma_seeds for dz in p.sigma_dims
+                                               for s2 in (*p.sigma2s, *((1.0,) if dz in dims else ()))])
+        parts["test-only sigma"] = [on(mnist(p.main_dim, s=s), sigma_set("mnist"), s2)
                                     for s in seeds for s2 in p.test_only_sigma2s]
         return parts
 
