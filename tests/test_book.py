@@ -261,17 +261,7 @@ def test_book_pages_speak_to_readers(html_dir: Path) -> None:
 
 # --- executed notebooks: parameters cells hidden, the profile named in prose -----------------------------
 
-# LSTM notebooks: run scripts/tag_parameters.py and print ic.chapters.executed_with(profile), then drop them here
-PENDING_TAGGING = {"lstm_noise_heatmaps", "lstm_sparsity"}
-
-
-def _executed_notebooks() -> list:
-    pending = pytest.mark.xfail(strict=True, reason="parameters cells not hidden and profile not named yet")
-    return [pytest.param(nb, marks=pending) if nb.stem in PENDING_TAGGING else nb
-            for nb in sorted((REPO / "book").glob("*.ipynb"))]
-
-
-@pytest.mark.parametrize("notebook", _executed_notebooks(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("notebook", sorted((REPO / "book").glob("*.ipynb")), ids=lambda p: p.stem)
 def test_executed_notebook_hides_parameters_and_names_its_profile(notebook: Path, html_dir: Path) -> None:
     import json
 

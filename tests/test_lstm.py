@@ -143,11 +143,12 @@ def test_paper_plan_is_the_sources_protocol(mirror_dir, monkeypatch):
     for j in plan:
         kinds[j.kind] = kinds.get(j.kind, 0) + 1
     # 5 σ × 3 k × 5 instances, sparse1/sparse4 × 3 k × 5, 5 batch-1 protocol checks, 3 k × 5 renormalised,
-    # 5 20-class sparse1 generators trained to convergence; IC of each, plus multi-start IC of the (2, σ 0 / 0.1 /
-    # 0.2) and (4, σ 0) noise-table models, and 500-iteration and summed-loss IC of 3 × 5 generators; decoding at
+    # 5 20-class sparse1 generators trained to convergence, 10 replicas (2 and 4 classes, σ 0); IC of each, plus
+    # multi-start IC of the (2, σ 0 / 0.1 / 0.2) and (4, σ 0) noise-table models, and 500-iteration and summed-loss
+    # IC of 3 × 5 generators; decoding at
     # the vertices of the noise-table, sparse and control generators, nearest centre of each sparse training set;
     # the 20-class forward classifier on all data again on half its training split (5)
-    assert kinds == {"train_gen": 75 + 30 + 5 + 15 + 5, "ic": 130 + 4 * 5 + 2 * 15, "heatmap": 25,
+    assert kinds == {"train_gen": 75 + 30 + 5 + 15 + 5 + 10, "ic": 130 + 4 * 5 + 2 * 15 + 10, "heatmap": 25,
                      "train_fwd": 30 + 5, "vertex": 75 + 30 + 5, "nearest_centre": 30}
     assert len({j.key for j in plan}) == len(plan)
     ic = [j for j in plan if j.kind == "ic"]

@@ -106,8 +106,12 @@ def test_the_controls_are_planned_without_changing_a_committed_key(mirror_dir, m
     assert len(ctrl) == 5 and all(j.config["stop_rule"] == "all_data_epochs_of_steps" for j in ctrl)
     sens = [j for j in parts["ic_sensitivity"] if j.kind == "ic"]
     assert sorted({(j.config["iterations"], j.config.get("loss", "mean")) for j in sens}) == [
-        (200, "sum_over_time"), (500, "mean")]
-    assert len(sens) == 2 * 3 * 5
+        (200, "mean"), (200, "sum_over_time"), (500, "mean")]
+    assert len(sens) == 3 * 3 * 5                  # every setting on the same generator: sources', 500 it, summed
+    replicas = [j for j in parts["ic_sensitivity"] if j.kind == "train_gen" and "replica" in j.config]
+    noise_gens = {j.key for j in parts["noise"] if j.kind == "train_gen"}
+    assert len(replicas) == 10 and not noise_gens & {j.key for j in replicas}
+    assert {(j.config["k"], j.config["sigma"]) for j in replicas} == {(2, 0.0), (4, 0.0)}
     batch1 = [j for j in parts["protocol"] if j.kind == "train_gen"]
     assert len(batch1) == 5 and {j.config["batch_size"] for j in batch1} == {1}
     # the sources' IC jobs keep their keys: no 'loss' entry unless it differs from the mean
@@ -220,4 +224,4 @@ def test_revision_cost_counts_only_the_jobs_the_revision_added():
     protocol = Collected("paper", [j for j, _ in pairs], {j.key: r for j, r in pairs[:4]})
     cost = C.revision_cost(protocol, _col([]), _col([]))
     assert cost["spent_h"] == pytest.approx(4.0)                # instance 3 only: 0–2 are the first check's
-    assert cost["to_go_h"] == pytest.approx(pairs[4][0].cost_s / 3600) and cost["rebuilt_h"] == 0
+    assert cost["to_go_h"] == pytest.approx(pairs[4][0].cost_s / 3600) and set(cost) == {"spent_h", "to_go_h"}

@@ -450,11 +450,10 @@ def sensitivity_finding(table: pd.DataFrame | None) -> str:
 
 def revision_cost(protocol: Collected, control: Collected, sens: Collected, first_instances: int = 3) -> dict:
     """CPU hours of the jobs added by the chapter's revision — the batch-1 instances beyond the first
-    ``first_instances``, the sparse-generator control, the IC sensitivity — spent so far and still expected (the
-    jobs' cost estimates), and the CPU hours of the earlier generators the finished sensitivity jobs had to retrain
-    (their weights were not cached; the retraining cost is their recorded training time)."""
+    ``first_instances``, the sparse-generator control, the IC sensitivity with its replica generators — spent so
+    far and still expected (the jobs' cost estimates)."""
     new = [(c, j) for c in (protocol, control, sens) for j in c.jobs
-           if not (c is protocol and j.seed < first_instances) and not (c is sens and j.kind == "train_gen")]
+           if not (c is protocol and j.seed < first_instances)]
     seen, spent, to_go = set(), 0.0, 0.0
     for c, j in new:
         if j.key in seen:
@@ -464,7 +463,4 @@ def revision_cost(protocol: Collected, control: Collected, sens: Collected, firs
             spent += c.records[j.key]["cpu_time_s"]
         else:
             to_go += j.cost_s
-    used = {j.config["generator"] for j in sens.jobs if j.kind == "ic" and j.key in sens.records}
-    rebuilt = sum(sens.records[j.key]["cpu_time_s"] for j in sens.jobs
-                  if j.kind == "train_gen" and j.key in used and "stop_rule" not in j.config)
-    return {"spent_h": spent / 3600, "to_go_h": to_go / 3600, "rebuilt_h": rebuilt / 3600}
+    return {"spent_h": spent / 3600, "to_go_h": to_go / 3600}

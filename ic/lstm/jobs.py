@@ -85,18 +85,21 @@ def ic_cost(p: Profile, k: int, n_starts: int, iterations: int | None = None) ->
 
 # ------------------------------------------------------------------------------------------- constructors
 def gen_job(p: Profile, k: int, sigma: float, variant: str, instance: int, data_id: dict,
-            renormalise: bool = False, converge: bool = False) -> Job:
+            renormalise: bool = False, converge: bool = False, replica: bool = False) -> Job:
     """A generator; ``converge`` (sparse variants only): trained to the all-data models' stopping rule (the
-    sparse-generator control) instead of the all-data models' fixed step count."""
+    sparse-generator control) instead of the all-data models' fixed step count; ``replica``: the same setting, split
+    and seed trained again as a job of its own (with its weights at hand), for tests that need a generator's
+    weights when the original's cannot be rebuilt bit for bit on this machine."""
     if converge and variant == "all":
         raise ValueError("converge=True is the sparse-generator control: use a sparse variant")
     split_seed = p.split_of(instance)
     config = {"data": data_id, "k": k, "sigma": sigma, "renormalise": renormalise, "variant": variant,
               "split_seed": split_seed, "hidden": p.hidden, "batch_size": p.batch_size, "lr": p.lr_for(k),
               "epochs": p.epochs[k], "val_fraction": p.val_fraction, **_checkpoint_rule(variant),
-              **(_sparse_control_rule(p, k) if converge else _stopping_rule(p, k, variant))}
+              **(_sparse_control_rule(p, k) if converge else _stopping_rule(p, k, variant)),
+              **({"replica": 1} if replica else {})}
     note = ((" batch-1 protocol" if p.batch_size == 1 else "") + (" renormalised noise" if renormalise else "")
-            + (" to convergence" if converge else ""))
+            + (" to convergence" if converge else "") + (" (replica)" if replica else ""))
     return Job(STUDY, "train_gen", config, seed=instance, version=VERSIONS["train_gen"],
                cost_s=train_gen_cost(p, k, variant, converge),
                label=f"gen k={k} σ={sigma} {variant} split={split_seed} #{instance}{note}")
