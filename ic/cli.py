@@ -186,6 +186,8 @@ def _run(args) -> int:
             torch.set_num_threads(args.threads)
         summary = runner.reproduce(args.profile, args.only, args.budget, args.device,
                                    progress=not args.no_progress, shard=args.shard)
+        if summary["failed"]:
+            return 1
         return 0 if summary["ran"] or not summary["stopped_at_budget"] else NOTHING_FITS
     elif args.command == "bench":
         from . import bench

@@ -59,6 +59,10 @@ def choose_device(preference: str | None = None) -> Any:
     return choose(preference)
 
 
+class RebuildMismatch(RuntimeError):
+    """Weights rebuilt from a stored model job differ from those its result was computed with."""
+
+
 class UsageError(ValueError):
     """A mistake in what was asked for (study, profile, budget, shard, device): the message names the fix."""
 
@@ -152,7 +156,7 @@ class Context:
         kept = self.weights_cache.path(job, "mismatch")
         self.weights_cache.path(job).replace(kept)
         env = record.get("environment", {})
-        raise RuntimeError(
+        raise RebuildMismatch(
             f"{job.describe()} ({job.key}): the rebuilt weights differ from those its stored result was computed "
             f"with ({difference}). Retraining is bit-exact only with the same torch "
             f"thread count, CPU (or GPU) and torch version, the usual reasons for a difference: the result was "
@@ -355,7 +359,8 @@ def reproduce(profile: str = "smoke", only: str | None = None, budget: str | flo
     store = store_for(profile)
     dev = choose_device(device)
     _note_selection(names, only, profile, out)
-    summary = {"ran": 0, "skipped_budget": 0, "already_done": 0, "seconds": 0.0, "stopped_at_budget": False}
+    summary = {"ran": 0, "skipped_budget": 0, "already_done": 0, "seconds": 0.0, "stopped_at_budget": False,
+               "failed": []}
     started: list[Job] = []
     try:
         _reproduce(names, profile, store, dev, budget_s, shard_, progress, out, summary, started)
@@ -365,6 +370,9 @@ def reproduce(profile: str = "smoke", only: str | None = None, budget: str | flo
            f"{summary['already_done']} were done before")
     if summary["stopped_at_budget"]:
         msg += f"; {summary['skipped_budget']} left for the next run (budget {budget})"
+    if summary["failed"]:
+        msg += (f"; {len(summary['failed'])} could not run because weights they need do not rebuild here "
+                f"(the 'failed' line above says why and what to do)")
     print(msg, file=out)
     return summary
 
@@ -384,6 +392,7 @@ def _reproduce(names: list[str], profile: str, store: ResultStore, dev: Any, bud
         missing = [j for j in jobs if not store.has(j) and in_shard(j, shard_)]
         summary["already_done"] += len(jobs) - len(missing)
         skipped: set[str] = set()
+        unbuildable: set[str] = set()
         bar = tqdm(missing, desc=f"{name} ({profile})", unit="job", disable=not progress, file=out)
         for job in bar:
             if store.has(job):          # produced meanwhile as a dependency of an earlier job
@@ -394,16 +403,25 @@ def _reproduce(names: list[str], profile: str, store: ResultStore, dev: Any, bud
             # a job that needs a job left for the next run would run it first: leave it too (jobs of a study that
             # declares no deps: those of the group of a job left)
             left_behind = any(j.key in skipped for j in chain) or job.group in skipped
+            if job.group in unbuildable:        # its group's weights failed to rebuild above
+                summary["failed"].append(job.key)
+                continue
             if budget_s is not None and (left_behind or elapsed + sum(expected) > budget_s):
                 summary["stopped_at_budget"] = True
                 summary["skipped_budget"] += 1
                 skipped.add(job.key)
                 continue
             bar.set_postfix_str(job.describe()[:60])
-            for j, expected_s in zip(chain, expected):
-                started.append(j)
-                done.append((j, _run_logged(ctx, j, expected_s, progress, out)))
-                summary["ran"] += 1
+            try:
+                for j, expected_s in zip(chain, expected):
+                    started.append(j)
+                    done.append((j, _run_logged(ctx, j, expected_s, progress, out)))
+                    summary["ran"] += 1
+            except RebuildMismatch as exc:     # this job cannot run here; the others may
+                print(f"{time.strftime('%H:%M:%S')} failed {job.describe()}: {exc}", file=out, flush=True)
+                summary["failed"].append(job.key)
+                if job.group:                   # the other jobs of its group need the same weights
+                    unbuildable.add(job.group)
         bar.close()
         summary["seconds"] = time.perf_counter() - t0
 

@@ -144,10 +144,14 @@ def test_status_counts_the_stored_results_without_loading_any_dataset(monkeypatc
     placeholder.write_bytes(b"placeholder")
     monkeypatch.setenv("IC_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("IC_RESULTS_DIR", raising=False)
-    committed = len(list((REPO_ROOT / "results" / "lstm").glob("*.json")))
+    committed = {p.stem for p in (REPO_ROOT / "results" / "lstm").glob("*.json")}
     assert cli.main(["status", "--only", "lstm"]) == 0
     row = next(line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("lstm "))
-    assert row[:3] == ["lstm", str(committed), "0"]
+    from ic.lstm.study import STUDY
+
+    planned = {j.key for j in STUDY.plan("paper")}
+    assert committed <= planned                                       # every committed result is counted
+    assert row[:3] == ["lstm", str(len(committed)), str(len(planned - committed))]
 
 
 def test_status_without_any_dataset(sandbox, capsys, caplog):

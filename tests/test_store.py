@@ -316,11 +316,19 @@ def test_weights_rebuilt_when_result_committed_but_cache_empty(toy, tmp_path):
 def test_rebuilt_weights_that_differ_from_the_record_are_a_clear_error(toy, tmp_path):
     runner.reproduce("paper", only="toy", progress=False)
     shutil.rmtree(tmp_path / "cache" / "weights")
-    model, use = toy.plan("paper")[:2]
-    store_for("paper").path(use).unlink()
+    model, *uses = toy.plan("paper")
+    use = uses[0]
+    for u in uses:
+        store_for("paper").path(u).unlink()
     toy.salt = 1                                     # retrained elsewhere: different bytes
-    with pytest.raises(RuntimeError, match=r"(?s)differ.*thread count, CPU.*1 threads.*--threads.*moved.*deleting"):
-        runner.reproduce("paper", only="toy", progress=False)
+    out = io.StringIO()
+    summary = runner.reproduce("paper", only="toy", progress=False, out=out)
+    assert re.search(r"(?s)failed .*differ.*thread count, CPU.*1 threads.*--threads.*moved.*deleting", out.getvalue())
+    assert summary["failed"] == [u.key for u in uses] and "3 could not run" in out.getvalue()
+    assert toy.executed.count("model") == 2          # the group's other jobs do not retrain it again
+    assert not summary["stopped_at_budget"]
+    with pytest.raises(runner.RebuildMismatch):      # asked directly, the job raises
+        runner.Context(study=toy, store=store_for("paper")).require(use)
     cache = WeightCache(tmp_path / "cache" / "weights")
     assert not cache.has(model) and cache.has(model, "mismatch")       # never used silently afterwards
     assert not store_for("paper").has(use)
@@ -346,8 +354,9 @@ def test_weights_without_a_hash_but_with_a_loss_history_are_checked_against_it(t
     store_for("paper").path(toy.plan("paper")[1]).unlink()
     toy.salt = salt                                  # 1: the rebuild trains differently
     if salt:
-        with pytest.raises(RuntimeError, match="loss history differs from the stored one"):
-            runner.reproduce("paper", only="toy", progress=False)
+        out = io.StringIO()
+        assert runner.reproduce("paper", only="toy", progress=False, out=out)["failed"]
+        assert "loss history differs from the stored one" in out.getvalue()
         return
     with caplog.at_level(logging.INFO, logger="ic.runner"):
         assert runner.reproduce("paper", only="toy", progress=False)["ran"] == 1
