@@ -15,6 +15,8 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
     "lstm": ("lstm", "bench_lstm", "generative LSTM: inverse classification (k = 20, 286 probes) and training"),
     "cgan": ("cgan", "bench_cgan", "conditional GAN: inverse classification (200 probes, batched vs batches of 4) "
                                    "and a training step, fp32 and bf16"),
+    "vae": ("vae", "bench_vae", "per-class VAEs: batched training step against ten per-class steps, and "
+                                "re-generation scoring (probe-class-samples/s), fp32 and bf16"),
 }
 
 

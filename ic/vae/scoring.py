@@ -171,3 +171,28 @@ def score_probes(model: BatchedVAE, x: torch.Tensor, *, samples: int = 300, sigm
                 part["ce"] = ce
             parts.append(part)
     return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+
+
+# ------------------------------------------------------------------------------------------------ precision
+#: How far bf16 scores may be from fp32 scores with the same noise (the cpu profile scores in bf16): identical
+#: predicted classes; the best class's mean cross-entropy within ``best_mean_nats``; every class mean within
+#: ``mean_rel``; the Gaussian KL within ``kl_rel`` or ``kl_abs``, whichever is larger.
+BF16_TOLERANCE = {"best_mean_nats": 0.25, "mean_rel": 0.01, "kl_rel": 0.05, "kl_abs": 0.1}
+
+
+def precision_agreement(ref: dict[str, torch.Tensor], other: dict[str, torch.Tensor]) -> dict[str, float]:
+    """How far the :func:`summarise` scores ``other`` are from ``ref`` (same probes, same noise), in the terms of
+    :data:`BF16_TOLERANCE`, with ``ok`` = all within it."""
+    rows = torch.arange(len(ref["mean"]))
+    best = ref["mean"].argmin(1)
+    d_mean = (ref["mean"] - other["mean"]).abs()
+    ka, kb = ref["kl_gaussian"], other["kl_gaussian"]
+    kl_tol = torch.clamp(BF16_TOLERANCE["kl_rel"] * ka.abs(), min=BF16_TOLERANCE["kl_abs"])
+    kl_bad = (ka - kb).abs() > kl_tol
+    out = {"same_class": float((best == other["mean"].argmin(1)).float().mean()),
+           "best_mean_nats": float(d_mean[rows, best].max()),
+           "mean_rel": float((d_mean / ref["mean"].abs().clamp_min(1e-6)).max()),
+           "kl_outside": float(kl_bad.float().mean()), "kl_abs_max": float((ka - kb).abs().max())}
+    out["ok"] = (out["same_class"] == 1.0 and out["best_mean_nats"] <= BF16_TOLERANCE["best_mean_nats"]
+                 and out["mean_rel"] <= BF16_TOLERANCE["mean_rel"] and out["kl_outside"] == 0.0)
+    return out

@@ -1,0 +1,460 @@
+"""Tables and figures of the VAE study, computed from the stored per-probe scores (the notebooks only call these).
+
+Every table is numeric (:mod:`ic.report`: summary columns ``<stem>_mean/_std/_n``, ``attrs['display']`` for the
+book) and carries the source's number from :mod:`ic.reference` as the reference column beside ours, with the
+verdict of :mod:`ic.verdict` (level claims against the source's number; n = the training seeds). A threshold
+Thr = 0 is the source's "no rejection" row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .. import reference
+from .. import verdict as V
+from ..plotting import WIDTH, figsize, panel_grid, subplots
+from ..report import Collected, collect, empty_figure, level_columns, summary_columns, summary_text
+from ..store import Job
+from . import codec
+from .execute import load_scores
+from .metrics import auroc, coverage_curve, predictions, rejection_metrics
+from .profiles import get_profile
+
+STUDY = "vae"
+ESTIMATOR = "gaussian"          # the primary KL estimator (ic.vae.scoring)
+RANK = "mean"                   # the primary class score
+
+#: the share of Fashion-MNIST probes rejected (Table VI), a percentage; margin 1 pp: the steps between the
+#: source's adjacent thresholds are 1.3–2.5 pp
+REJECTION = V.Metric("rejection (%)", "percent", 1.0, (0.0, 100.0),
+                     "one percentage point: the source's rejection rates at adjacent thresholds differ by 1.3–2.5 "
+                     "points")
+#: accuracy as a fraction with the VAE accuracy's margin (half a point), for per-probe comparisons (McNemar)
+ACCURACY_FRACTION = V.Metric("accuracy", "fraction", V.VAE_ACCURACY.margin / 100, (0.0, 1.0),
+                             V.VAE_ACCURACY.why, digits=4)
+DATASET_LABEL = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+
+
+# ------------------------------------------------------------------------------------------- collecting
+def collect_parts(profile: str, names: Iterable[str], run_missing: bool = True) -> Collected:
+    """The records of several parts of the study (each job once), running the missing ones when asked."""
+    get_profile(profile)                          # an unknown profile fails here, in the notebook's first cell
+    cols = [collect(STUDY, profile, name, run_missing) for name in names]
+    jobs = list({j.key: j for c in cols for j in c.jobs}.values())
+    return Collected(profile, jobs, {k: v for c in cols for k, v in c.records.items()})
+
+
+def progress_line(col: Collected) -> str:
+    return (f"{col.n_done} of the {col.n_jobs} {col.profile}-profile jobs behind this page are in the results "
+            f"store ({col.cpu_hours():.2f} CPU-hours).")
+
+
+def _describe(job: Job) -> dict:
+    """What a score job scored: the trained configuration (dataset, dim_z, σ² at training and test, labels) and
+    the scored set."""
+    model = job.deps[0].config
+    t = model["train"]
+    return {"dataset": model["dataset"], "dim_z": t["dim_z"], "sigma2": t["sigma2"],
+            "test_sigma2": job.config["sigma2"], "n_labelled": model["n_labelled"],
+            "test_set": job.config["test_set"], "n_probes": job.config["n_probes"], "seed": job.seed}
+
+
+def scores(col: Collected, **where) -> list[tuple[dict, dict]]:
+    """``(description, per-probe arrays)`` of every finished score job of ``col`` whose description matches
+    ``where`` (e.g. ``dataset="mnist", test_set="mnist_test"``; σ² at test defaults to the training σ²)."""
+    out = []
+    for j in col.jobs:
+        if j.kind != "score" or j.key not in col.records:
+            continue
+        d = _describe(j)
+        if "test_sigma2" not in where and d["test_sigma2"] != d["sigma2"]:
+            continue
+        if all(d[k] == v for k, v in where.items()):
+            out.append((d, load_scores(col.records[j.key])))
+    return out
+
+
+def correct(s: dict, rank: str = RANK) -> np.ndarray:
+    return predictions(s, rank) == s["labels"]
+
+
+# ------------------------------------------------------------------------------------------- Tables I and III
+def rejection_frame(col: Collected, dataset: str, thresholds: Iterable[float], estimator: str = ESTIMATOR,
+                    rank: str = RANK) -> pd.DataFrame:
+    """One row per (dim_z, Thr, seed) of the σ² = 1, all-label models of ``dataset`` on its full test set (or the
+    profile's prefix of it): Acc (%), P_miss, rejection (%)."""
+    rows = []
+    for d, s in scores(col, dataset=dataset, test_set=f"{dataset}_test", sigma2=1.0, n_labelled=None):
+        pred = predictions(s, rank)
+        for thr in thresholds:
+            m = rejection_metrics(pred, s["labels"], s[f"kl_{estimator}"], thr)
+            rows.append({"dim_z": d["dim_z"], "thr": float(thr), "seed": d["seed"], "n_probes": m["n"],
+                         "acc": m["acc"], "p_miss": m["p_miss"], "rejection": m["rejection"]})
+    return pd.DataFrame(rows, columns=["dim_z", "thr", "seed", "n_probes", "acc", "p_miss", "rejection"])
+
+
+def _thr_label(thr: float) -> str:
+    return "no rejection" if thr == 0 else f"{thr:g}"
+
+
+def _runs(values) -> list[float]:
+    return [float(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+
+
+def _verdict_columns(prefix: str, values, source, instances: int, metric: V.Metric) -> dict:
+    v = level_columns(values, source, instances, metric)
+    return {f"{prefix}_verdict": v["verdict"], f"{prefix}_lo": v["lo"], f"{prefix}_hi": v["hi"]}
+
+
+def _fmt(x, digits: int = 2) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+def rejection_table(df: pd.DataFrame, source: dict, dims: Iterable[int], thresholds: Iterable[float],
+                    seeds: int) -> pd.DataFrame:
+    """Table I / III: per dim_z and Thr, our Acc and P_miss (mean ± sd over seeds) beside the source's, with level
+    verdicts (``seeds``: the runs the profile plans). ``source``: :data:`ic.reference.VAE_TABLE_I` or ``_III``."""
+    out = []
+    for dz in dims:
+        for thr in thresholds:
+            sub = df[(df.dim_z == dz) & (df.thr == thr)] if len(df) else df
+            acc, pm = _runs(sub["acc"]) if len(sub) else [], _runs(sub["p_miss"]) if len(sub) else []
+            src_acc, src_pm = source.get(dz, {}).get(int(thr), (None, None))
+            row = {"dim_z": dz, "thr": float(thr), "source_acc": src_acc, "source_p_miss": src_pm,
+                   **summary_columns("acc", acc), **summary_columns("p_miss", pm if thr > 0 else []),
+                   **_verdict_columns("acc", acc, src_acc, seeds, V.VAE_ACCURACY),
+                   **_verdict_columns("p_miss", pm if thr > 0 else [], src_pm, seeds, V.P_MISS)}
+            out.append(row)
+    table = pd.DataFrame(out)
+    table.attrs["display"] = {
+        "dim_z": "dim_z", "Thr": lambda r: _thr_label(r["thr"]),
+        "Acc % (source)": lambda r: _fmt(r["source_acc"]), "Acc % (ours)": "acc", "Acc verdict": "acc_verdict",
+        "P_miss (source)": lambda r: _fmt(r["source_p_miss"], 3),
+        "P_miss (ours)": lambda r: ("—" if r["thr"] == 0 else _summary(r, "p_miss", 3)),
+        "P_miss verdict": "p_miss_verdict"}
+    return table
+
+
+def _summary(row, stem: str, digits: int) -> str:
+    return summary_text(row, stem, digits)
+
+
+def estimator_table(col: Collected, dataset: str, dim_z: int, thresholds: Iterable[float]) -> pd.DataFrame:
+    """The sensitivity of the rejection to the KL estimator: for the main dim_z, the share rejected (%) per
+    estimator and Thr (mean ± sd over seeds). The histogram estimator is bounded by about log(2S), so its
+    thresholds are not comparable with the other two."""
+    rows = []
+    for est in ("gaussian", "histogram", "kde"):
+        df = rejection_frame(col, dataset, thresholds, estimator=est)
+        df = df[df.dim_z == dim_z] if len(df) else df
+        for thr in thresholds:
+            sub = df[df.thr == thr] if len(df) else df
+            rows.append({"estimator": est, "thr": float(thr), **summary_columns("rejection", _runs(sub.get(
+                "rejection", []))), **summary_columns("acc", _runs(sub.get("acc", [])))})
+    table = pd.DataFrame(rows)
+    table.attrs["display"] = {"KL estimator": "estimator", "Thr": lambda r: _thr_label(r["thr"]),
+                              "rejected %": "rejection", "Acc % of the kept": "acc"}
+    return table
+
+
+# ------------------------------------------------------------------------------------------- Tables II and IV
+def sigma_table(col: Collected, dataset: str, profile: str) -> pd.DataFrame:
+    """Tables II / IV: accuracy without rejection per dim_z and σ² (σ² = 1: the models of Tables I / III on the
+    same probes, beside the source's no-rejection value of Table I / III), mean ± sd over the σ² seeds, with the
+    level verdict against the source's value and the per-probe difference to σ² = 1 of the same seed (McNemar,
+    on the first seed's probes)."""
+    p = get_profile(profile)
+    seeds = p.seeds if p.sigma_seeds is None else p.sigma_seeds
+    src_sigma = reference.VAE_TABLE_II if dataset == "mnist" else reference.VAE_TABLE_IV
+    src_dim = reference.VAE_TABLE_I if dataset == "mnist" else reference.VAE_TABLE_III
+    test_sets = {"mnist_probes", f"{dataset}_test"}
+    by_cell: dict[tuple, dict[int, np.ndarray]] = {}
+    for d, s in scores(col, dataset=dataset, n_labelled=None):
+        if d["test_set"] in test_sets and d["seed"] < seeds:
+            by_cell.setdefault((d["dim_z"], d["sigma2"]), {})[d["seed"]] = correct(s)
+    out = []
+    for dz in p.sigma_dims:
+        for s2 in (*p.sigma2s, 1.0):
+            runs = by_cell.get((dz, s2), {})
+            accs = [100 * float(c.mean()) for c in runs.values()]
+            src = src_sigma.get(dz, {}).get(s2) if s2 != 1.0 else src_dim.get(dz, {}).get(0, (None,))[0]
+            ref = by_cell.get((dz, 1.0), {})
+            common = sorted(set(runs) & set(ref))
+            row = {"dim_z": dz, "sigma2": s2, "source_acc": src, **summary_columns("acc", accs),
+                   **_verdict_columns("acc", accs, src, seeds, V.VAE_ACCURACY),
+                   "delta": math.nan, "delta_lo": math.nan, "delta_hi": math.nan, "delta_verdict": "—"}
+            if s2 != 1.0 and common:
+                a, b = runs[common[0]], ref[common[0]]
+                src_ref = src_dim.get(dz, {}).get(0, (None,))[0]
+                v = V.compare_probes(a, b, (src or 50) / 100, (src_ref or 50) / 100, kind=V.BEATS,
+                                     metric=ACCURACY_FRACTION, claim=f"σ² {s2:g} vs 1")
+                row.update(delta=100 * v.estimate, delta_lo=100 * v.lo, delta_hi=100 * v.hi,
+                           delta_verdict=v.verdict if src is not None and src_ref is not None else "—")
+            out.append(row)
+    table = pd.DataFrame(out)
+    table.attrs["display"] = {
+        "dim_z": "dim_z", "σ²": lambda r: f"{r['sigma2']:g}",
+        "Acc % (source)": lambda r: _fmt(r["source_acc"]) + (" (Table I)" if r["sigma2"] == 1.0 and dataset == "mnist"
+                                                              and r["source_acc"] is not None else
+                                                              " (Table III)" if r["sigma2"] == 1.0
+                                                              and r["source_acc"] is not None else ""),
+        "Acc % (ours)": "acc", "verdict": "acc_verdict",
+        "Δ vs σ² 1, same probes (pp)": lambda r: ("—" if math.isnan(r["delta"]) else
+                                                  f"{r['delta']:+.2f} [{r['delta_lo']:+.2f}, {r['delta_hi']:+.2f}]"),
+        "the source's direction": "delta_verdict"}
+    return table
+
+
+def test_only_sigma_table(col: Collected, profile: str) -> pd.DataFrame:
+    """The ablation: the main MNIST models (σ² 1 at training) scored with σ² changed at test only, beside the
+    same models at σ² 1; accuracy without rejection and the share rejected at the largest Table I threshold."""
+    p = get_profile(profile)
+    thr = max(p.mnist_thresholds)
+    rows = {}
+    for j in col.jobs:
+        if j.kind != "score" or j.key not in col.records:
+            continue
+        d = _describe(j)
+        if (d["dataset"], d["dim_z"], d["sigma2"], d["n_labelled"]) != ("mnist", p.main_dim, 1.0, None):
+            continue
+        s = load_scores(col.records[j.key])
+        m = rejection_metrics(predictions(s), s["labels"], s["kl_gaussian"], thr)
+        rows.setdefault((d["test_set"], d["test_sigma2"]), []).append((100 * float(correct(s).mean()), m["rejection"]))
+    out = [{"test_set": t, "test_sigma2": s2, **summary_columns("acc", [a for a, _ in v]),
+            **summary_columns("rejection", [r for _, r in v])} for (t, s2), v in sorted(rows.items())]
+    table = pd.DataFrame(out, columns=["test_set", "test_sigma2", "acc_mean", "acc_std", "acc_n", "rejection_mean",
+                                       "rejection_std", "rejection_n"])
+    table.attrs["display"] = {"scored set": "test_set", "σ² at test": lambda r: f"{r['test_sigma2']:g}",
+                              "Acc % (no rejection)": "acc", f"rejected % at Thr {thr:g}": "rejection"}
+    return table
+
+
+# ------------------------------------------------------------------------------------------- Table V
+def semi_table(col: Collected, profile: str) -> pd.DataFrame:
+    """Table V: test error (%) without rejection per number N of labelled images (and all labels: the
+    "supervised" row), mean ± sd over seeds, beside the source's, with the level verdict (on the accuracy)."""
+    p = get_profile(profile)
+    test_set = "mnist_probes" if p.semi_on_probe_sets else "mnist_test"
+    errs: dict = {}
+    for d, s in scores(col, dataset="mnist", dim_z=p.main_dim, sigma2=1.0, test_set=test_set):
+        errs.setdefault(d["n_labelled"] or "supervised", []).append(100 - 100 * float(correct(s).mean()))
+    out = []
+    for n in (*p.labelled, "supervised"):
+        e = errs.get(n, [])
+        src = reference.VAE_TABLE_V.get(n)
+        v = level_columns([100 - x for x in e], None if src is None else 100 - src, p.seeds, V.VAE_ACCURACY)
+        out.append({"n_labelled": n, "source_error": src, **summary_columns("error", e),
+                    "verdict": v["verdict"], "lo": v["lo"], "hi": v["hi"]})
+    table = pd.DataFrame(out)
+    table.attrs["display"] = {"N labelled": lambda r: str(r["n_labelled"]), "error % (source)":
+                              lambda r: _fmt(r["source_error"]), "error % (ours)": "error", "verdict": "verdict"}
+    return table
+
+
+def quoted_rows_table() -> pd.DataFrame:
+    """Table V's comparison rows as the source quotes them (reference values only), with Kingma et al.'s M1+M2
+    row for the check of the row the source labels M1+M2."""
+    cols = [600, 1000, 3000, "supervised"]
+    rows = [{"method": name, **{str(c): v.get(c) for c in cols}} for name, v in reference.VAE_TABLE_V_QUOTED.items()]
+    rows.append({"method": "M1+M2, Kingma et al. (2014) Table 1", **{str(c): reference.KINGMA_M1_M2.get(c)
+                                                                     for c in cols}})
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------------------- Table VI
+def unseen_table(col: Collected, profile: str) -> pd.DataFrame:
+    """Table VI: models trained on MNIST, probed with Fashion-MNIST: the share rejected (%) per Thr, and P_miss on
+    the MNIST test set (the source points to Table I), beside the source's, with level verdicts."""
+    p = get_profile(profile)
+    fm = {d["seed"]: s for d, s in scores(col, dataset="mnist", dim_z=p.main_dim, sigma2=1.0, n_labelled=None,
+                                          test_set="fashion_mnist_test")}
+    mn = {d["seed"]: s for d, s in scores(col, dataset="mnist", dim_z=p.main_dim, sigma2=1.0, n_labelled=None,
+                                          test_set="mnist_test")}
+    out = []
+    for thr in p.unseen_thresholds:
+        rej = [100 * float((s[f"kl_{ESTIMATOR}"] < thr).mean()) for s in fm.values()]
+        pm = [rejection_metrics(predictions(s), s["labels"], s[f"kl_{ESTIMATOR}"], thr)["p_miss"] for s in mn.values()]
+        src_rej, src_pm = reference.VAE_TABLE_VI.get(thr, (None, None))
+        out.append({"thr": float(thr), "source_rejection": src_rej, "source_p_miss": src_pm,
+                    **summary_columns("rejection", rej), **summary_columns("p_miss", pm),
+                    **_verdict_columns("rejection", rej, src_rej, p.seeds, REJECTION),
+                    **_verdict_columns("p_miss", pm, src_pm, p.seeds, V.P_MISS)})
+    table = pd.DataFrame(out)
+    table.attrs["display"] = {
+        "Thr": lambda r: f"{r['thr']:g}", "rejected % (source)": lambda r: _fmt(r["source_rejection"]),
+        "rejected % (ours)": "rejection", "verdict": "rejection_verdict",
+        "P_miss (source)": lambda r: _fmt(r["source_p_miss"], 4), "P_miss (ours)": lambda r: _summary(r, "p_miss", 3),
+        "P_miss verdict": "p_miss_verdict"}
+    return table
+
+
+def auroc_table(col: Collected, profile: str) -> pd.DataFrame:
+    """Per seed: the AUROC of the KL score (each estimator) for MNIST test probes (in) against Fashion-MNIST test
+    probes (out), and of the smallest class-mean cross-entropy (lower = in), for comparison."""
+    p = get_profile(profile)
+    where = dict(dataset="mnist", dim_z=p.main_dim, sigma2=1.0, n_labelled=None)
+    fm = {d["seed"]: s for d, s in scores(col, test_set="fashion_mnist_test", **where)}
+    mn = {d["seed"]: s for d, s in scores(col, test_set="mnist_test", **where)}
+    rows = []
+    for seed in sorted(set(fm) & set(mn)):
+        a, b = mn[seed], fm[seed]
+        row = {"seed": seed, **{f"kl_{e}": auroc(a[f"kl_{e}"], b[f"kl_{e}"]) for e in ("gaussian", "histogram", "kde")}}
+        row["min_ce"] = auroc(-a["mean"].min(1), -b["mean"].min(1))
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=["seed", "kl_gaussian", "kl_histogram", "kl_kde", "min_ce"])
+    summary = [{"score": name, **summary_columns("auroc", df[c].tolist())}
+               for c, name in (("kl_gaussian", "KL(best ‖ second), Gaussian fit"), ("kl_histogram", "KL, histogram"),
+                               ("kl_kde", "KL, kernel density"), ("min_ce", "smallest mean cross-entropy"))]
+    table = pd.DataFrame(summary)
+    table.attrs["display"] = {"score": "score", "AUROC, MNIST vs Fashion-MNIST": lambda r: _summary(r, "auroc", 3)}
+    return table
+
+
+def coverage_figure(col: Collected, profile: str):
+    """Left: accuracy of the kept MNIST test probes against the share kept, as the threshold sweeps over every
+    stored KL (one line per seed; the source's Table I points for the main dim_z). Right: share of Fashion-MNIST
+    probes kept against the share of MNIST probes kept at the same threshold (the ROC of the KL score)."""
+    p = get_profile(profile)
+    where = dict(dataset="mnist", dim_z=p.main_dim, sigma2=1.0, n_labelled=None)
+    mn = {d["seed"]: s for d, s in scores(col, test_set="mnist_test", **where)}
+    fm = {d["seed"]: s for d, s in scores(col, test_set="fashion_mnist_test", **where)}
+    if not mn:
+        return empty_figure("no MNIST test scores of the main models in the results store yet")
+    fig, axes = subplots(1, 2, aspect=0.45)
+    ax1, ax2 = axes[0]
+    for seed, s in sorted(mn.items()):
+        cov, acc = coverage_curve(predictions(s), s["labels"], s[f"kl_{ESTIMATOR}"])
+        ax1.plot(100 * cov, acc, label=f"seed {seed}")
+        if seed in fm:
+            thr = np.unique(np.concatenate([s[f"kl_{ESTIMATOR}"], fm[seed][f"kl_{ESTIMATOR}"]]))
+            kept_in = (s[f"kl_{ESTIMATOR}"][None, :] >= thr[:, None]).mean(1)
+            kept_out = (fm[seed][f"kl_{ESTIMATOR}"][None, :] >= thr[:, None]).mean(1)
+            ax2.plot(100 * kept_out, 100 * kept_in, label=f"seed {seed}")
+    ax1.set(xlabel="MNIST probes kept (%)", ylabel="accuracy of the kept (%)", title="accuracy–coverage")
+    ax2.plot([0, 100], [0, 100], color="grey", lw=0.8, ls="--")
+    ax2.set(xlabel="Fashion-MNIST probes kept (%)", ylabel="MNIST probes kept (%)", title="MNIST vs Fashion-MNIST")
+    ax1.legend(loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------------------------------- figures
+def kl_figure(col: Collected, dataset: str, dim_z: int, seed: int, thresholds: Iterable[float]):
+    """The source's Fig. 3: distributions of KL(best ‖ second) (Gaussian fit, log scale) for correctly and
+    incorrectly classified test probes, with the thresholds of the table."""
+    found = [s for d, s in scores(col, dataset=dataset, test_set=f"{dataset}_test", sigma2=1.0, n_labelled=None,
+                                  dim_z=dim_z, seed=seed)]
+    if not found:
+        return empty_figure(f"no {DATASET_LABEL[dataset]} test scores of dim_z {dim_z}, seed {seed} yet")
+    s = found[0]
+    ok = correct(s)
+    kl = np.maximum(s[f"kl_{ESTIMATOR}"], 1e-3)
+    fig, axes = subplots(1, 1, aspect=0.45)
+    ax = axes[0][0]
+    bins = np.logspace(-3, math.log10(max(kl.max(), 10.0)) + 0.1, 50)
+    ax.hist(kl[ok], bins=bins, alpha=0.6, density=True, label=f"correct ({ok.sum()})")
+    ax.hist(kl[~ok], bins=bins, alpha=0.6, density=True, label=f"incorrect ({(~ok).sum()})")
+    for t in thresholds:
+        if t > 0:
+            ax.axvline(t, color="grey", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    ax.set(xlabel="KL(best ‖ second), Gaussian fit (nats; 0 shown as 0.001)", ylabel="density",
+           title=f"{DATASET_LABEL[dataset]}, dim_z {dim_z}, seed {seed}: dashed = thresholds")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def examples_figure(col: Collected):
+    """The source's Fig. 4: for a correctly classified and a rejected probe, the probe with its re-generations
+    (decoded at μ) by the best and second class, and the histograms of the cross-entropies per class."""
+    rec = next((col.records[j.key]["result"] for j in col.jobs if j.kind == "examples" and j.key in col.records),
+               None)
+    if rec is None:
+        return empty_figure("the examples job is not in the results store yet")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=figsize(0.75))
+    grid = fig.add_gridspec(2, 4, width_ratios=[1, 1, 1, 4])
+    for r, name in enumerate(("correct", "rejected")):
+        ex = rec[name]
+        images = codec.unpack(ex["images"]).reshape(3, 28, 28)
+        titles = [f"probe ({ex['label']})", f"best: {ex['best']}", f"second: {ex['second']}"]
+        for c in range(3):
+            ax = fig.add_subplot(grid[r, c])
+            ax.imshow(images[c], cmap="gray_r", vmin=0, vmax=1)
+            ax.set_title(titles[c], fontsize=10)
+            ax.axis("off")
+        ax = fig.add_subplot(grid[r, 3])
+        ce = codec.unpack(ex["ce"])
+        lo, hi = np.percentile(ce, 0.5), np.percentile(ce[[ex["best"], ex["second"]]], 99.5) * 1.5
+        bins = np.linspace(lo, max(hi, lo + 1), 60)
+        for k in range(len(ce)):
+            ax.hist(ce[k], bins=bins, alpha=0.5 if k in (ex["best"], ex["second"]) else 0.25, label=str(k))
+        ax.set_title(f"{name}: KL {ex['kl_gaussian']:.2f}", fontsize=11)
+        ax.set_xlabel("cross-entropy (nats)")
+    fig.axes[3].legend(title="class", ncol=2, fontsize=8, title_fontsize=8, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def filters_figure(col: Collected, per_row: int = 8):
+    """The source's Fig. 5: decoder last-layer filters (the rows of the 500 → 784 weight matrix with the largest
+    norm) of the class-0 and class-9 VAEs and of one common VAE trained on every class."""
+    rec = next((col.records[j.key]["result"] for j in col.jobs if j.kind == "filters" and j.key in col.records),
+               None)
+    if rec is None:
+        return empty_figure("the filters job is not in the results store yet")
+    names = [("class_0", "VAE of class 0"), ("class_9", "VAE of class 9"), ("common", "common VAE")]
+    n = min(per_row, min(len(codec.unpack(rec[k])) for k, _ in names))
+    fig, axes = panel_grid(3 * n, max_cols=n, panel_aspect=1.0)
+    for r, (key, label) in enumerate(names):
+        w = codec.unpack(rec[key])[:n].reshape(n, 28, 28)
+        for c in range(n):
+            ax = axes[r * n + c]
+            lim = float(np.abs(w[c]).max()) or 1.0
+            ax.imshow(w[c], cmap="RdBu_r", vmin=-lim, vmax=lim)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(label, fontsize=9)
+    fig.set_size_inches(WIDTH, WIDTH / n * 3 + 0.3)
+    fig.tight_layout()
+    return fig
+
+
+def cost_table(col: Collected) -> pd.DataFrame:
+    """CPU time per kind of job and scored set, from the store."""
+    from ..report import cost_table as table
+
+    def describe(j: Job) -> dict:
+        where = j.config.get("test_set", "") if j.kind == "score" else ""
+        return {"job": j.kind, "scored set": where}
+
+    return table(col, describe)
+
+
+# ------------------------------------------------------------------------------------------- per notebook
+def dimz_table(col: Collected, dataset: str, profile: str) -> pd.DataFrame:
+    """Table I (MNIST) or Table III (Fashion-MNIST) of ``profile`` from the stored scores."""
+    p = get_profile(profile)
+    dims, thresholds = ((p.mnist_dims, p.mnist_thresholds) if dataset == "mnist"
+                        else (p.fmnist_dims, p.fmnist_thresholds))
+    source = reference.VAE_TABLE_I if dataset == "mnist" else reference.VAE_TABLE_III
+    return rejection_table(rejection_frame(col, dataset, thresholds), source, dims, thresholds, p.seeds)
+
+
+def probe_set_table(col: Collected, profile: str) -> pd.DataFrame:
+    """Accuracy (%) without rejection of the main MNIST models on the book's MNIST probe set (the number every
+    MNIST chapter reports on the same images), mean ± sd over seeds."""
+    p = get_profile(profile)
+    accs = [100 * float(correct(s).mean()) for _, s in scores(col, dataset="mnist", dim_z=p.main_dim, sigma2=1.0,
+                                                            n_labelled=None, test_set="mnist_probes")]
+    table = pd.DataFrame([{"model": f"per-class VAEs, dim_z {p.main_dim}", "probes": p.probe_set,
+                           **summary_columns("acc", accs)}])
+    table.attrs["display"] = {"model": "model", "probes": "probes", "Acc % (no rejection)": "acc"}
+    return table
