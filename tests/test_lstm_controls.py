@@ -69,6 +69,8 @@ def test_a_model_on_a_plateau_its_peers_left_is_not_converged():
     assert alone.at_level.all()
     summary = K.convergence_summary(_col(pairs))
     assert summary[["n", "finished", "at_level", "converged"]].iloc[0].tolist() == [5, 5, 4, 4]
+    assert C.converged_counts(summary) == "4 classes: 4 of 5"
+    assert public(C.convergence_rule_table(summary)).iloc[0]["finished · at level · converged"] == "5 · 4 · 4 of 5"
 
 
 def test_old_sparse_records_count_their_epochs_from_the_last_logged_one():

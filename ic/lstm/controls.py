@@ -42,8 +42,10 @@ def effect_row(label: str, a: dict, b: dict, expected_n: int | None = None, **ex
             "runs": ", ".join(f"{b[i]:.2f} → {a[i]:.2f}" for i in a), **extra}
 
 
-def _effect_display(a_label: str, b_label: str) -> dict:
-    return {"comparison": "comparison", a_label: "a", b_label: "b",
+def _effect_display(a_label: str, b_label: str, means: bool = True) -> dict:
+    """How a table of :func:`effect_row` rows is shown; ``means=False`` leaves out the two means (the per-instance
+    values carry them) where a table has many rows."""
+    return {"comparison": "comparison", **({a_label: "a", b_label: "b"} if means else {}),
             "difference (95 % interval)": lambda r: "—" if math.isnan(r["diff"]) else
             f"{r['diff']:+.2f} ({r['lo']:+.2f} to {r['hi']:+.2f})", "verdict": "verdict",
             f"per instance ({b_label} → {a_label})": "runs"}
@@ -63,7 +65,8 @@ def with_convergence(ic: pd.DataFrame, col: Collected, converged: dict[str, bool
 
 
 def noise_table_converged(noise: Collected, converged: dict[str, bool]) -> pd.DataFrame:
-    """The noise table over all generators and over the converged ones only (σ × k)."""
+    """The noise table over all generators and over the converged ones only (σ × k; the thesis's runs are kept in
+    the numeric table, the noise table beside it shows them)."""
     df = with_convergence(ic_frame(noise), noise, converged)
     df = df[df.variant == "all"]
     p = get_profile(noise.profile)
@@ -79,7 +82,7 @@ def noise_table_converged(noise: Collected, converged: dict[str, bool]) -> pd.Da
                          "excluded": ", ".join(f"#{int(i)} ({a:.2f})" for i, a in
                                                zip(d[~d.converged].instance, d[~d.converged].accuracy))})
     out = pd.DataFrame(rows)
-    out.attrs["display"] = {"σ": "sigma", "classes": "k", "thesis": "thesis", "ours, all models": "all",
+    out.attrs["display"] = {"σ": lambda r: f"{r['sigma']:g}", "classes": "k", "ours, all models": "all",
                             "ours, converged models": lambda r: "—" if r["conv_n"] == 0 else summary_text(r, "conv"),
                             "not converged (IC accuracy)": "excluded"}
     return out
@@ -95,16 +98,22 @@ def convergence_rule_table(summary: pd.DataFrame) -> pd.DataFrame:
                   for x, r in zip(s.sigma, s.renormalise)]
     s = s.sort_values(["k", "kind", "variant", "sigma", "batch_size", "schedule"], na_position="first")
     s.attrs["display"] = {
-        "classes": "k", "model": "model", "data": "data", "noise": "noise",
-        "training": lambda r: ("batch 1" if r["batch_size"] == 1 else "minibatch") + f", {r['schedule']}",
-        "epochs run": lambda r: f"{r['epochs_min']}" + (
-            "" if r["epochs_min"] == r["epochs_max"] else f"–{r['epochs_max']}"),
-        "best monitored loss, median (range)":
+        "models": lambda r: f"{int(r['k'])} classes, {r['model']}, {r['data']}" + (
+            "" if r["noise"] == "—" else f", {r['noise']}"),
+        "training": lambda r: ("batch 1" if r["batch_size"] == 1 else "minibatch") + f", {r['schedule']}, " + (
+            f"{r['epochs_min']}" if r["epochs_min"] == r["epochs_max"] else f"{r['epochs_min']}–{r['epochs_max']}")
+            + " epochs",
+        "best monitored loss: median (range)":
             lambda r: f"{r['best_median']:.3f} ({r['best_min']:.3f}–{r['best_max']:.3f})",
-        "finished": lambda r: f"{r['finished']}/{r['n']}",
-        "at its setting's level": lambda r: f"{r['at_level']}/{r['n']}",
-        "converged": lambda r: f"{r['converged']}/{r['n']}"}
+        "finished · at level · converged":
+            lambda r: f"{r['finished']} · {r['at_level']} · {r['converged']} of {r['n']}"}
     return s
+
+
+def converged_counts(summary: pd.DataFrame) -> str:
+    """'k classes [variant]: c of n; …' for the settings of a :func:`convergence_summary` frame."""
+    return "; ".join(f"{int(r.k)} classes{'' if r.variant == 'all' else ' ' + r.variant}: {int(r.converged)} of "
+                     f"{int(r.n)}" for r in summary.itertuples())
 
 
 # ------------------------------------------------------------------------------------------ sparse control
@@ -210,7 +219,8 @@ def noise_step_effects(noise: Collected) -> pd.DataFrame:
             thesis = float(np.mean(t_hi) - np.mean(t_lo)) if t_hi and t_lo else math.nan
             rows.append(effect_row(f"{k} classes: σ {hi:g} − σ {lo:g}", *at, p.instances, k=k, thesis_diff=thesis))
     out = pd.DataFrame(rows)
-    out.attrs["display"] = {**_effect_display("higher σ", "lower σ"), "thesis: difference of means": "thesis_diff"}
+    out.attrs["display"] = {**_effect_display("higher σ", "lower σ", means=False),
+                            "thesis: difference of means": "thesis_diff"}
     return out
 
 
@@ -234,7 +244,7 @@ def sensitivity_table(base: Collected, sens: Collected) -> pd.DataFrame:
                            ("loss summed over time", g[g.loss == "sum_over_time"])):
             rows.append(effect_row(f"{setting}: {label}", _by_instance(alt), _by_instance(ref), p.instances))
     out = pd.DataFrame(rows)
-    out.attrs["display"] = _effect_display("variant", f"sources' settings ({p.ic_iterations} it, mean loss)")
+    out.attrs["display"] = _effect_display("variant", "sources' settings", means=False)
     return out
 
 
