@@ -82,7 +82,8 @@ CHAPTERS: tuple[Chapter, ...] = (
         files=("ic/vae/",),
         source="Rezaeifar, Taran and Voloshynovskiy {cite}`rezaeifar2018regeneration`",
         state="coming",
-        state_note="The library code and its tests exist; no experiment has run yet.",
+        state_note="The library, its tests, the six notebooks and a CPU profile (≈ 6 CPU-hours) exist; no "
+                   "experiment has run yet.",
         summary="One VAE per class on MNIST and Fashion-MNIST, classification by re-generation and the "
                 "Kullback–Leibler rejection rule.",
     ),

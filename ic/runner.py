@@ -250,7 +250,7 @@ def profile_owners() -> dict[str, list[str]]:
 
 
 def describe_profiles() -> str:
-    """'smoke, paper, cpu (cgan)': each profile, with the studies that have it unless every study does."""
+    """'smoke, paper, cpu (cgan, vae)': each profile, with the studies that have it unless every study does."""
     with_profiles = [n for n in STUDY_MODULES if study_profiles(n) is not None]
     return ", ".join(p if len(ns) == len(with_profiles) else f"{p} ({', '.join(ns)})"
                      for p, ns in profile_owners().items())
