@@ -75,6 +75,13 @@ def collect(study: Study | str, profile: str, part: str, run_missing: bool = Tru
     return Collected(profile, jobs, records)
 
 
+def collect_parts(study: Study | str, profile: str, names: Iterable[str], run_missing: bool = True) -> Collected:
+    """The records of several parts of ``study`` at once, each job once (in the order the parts list them)."""
+    cols = [collect(study, profile, name, run_missing) for name in names]
+    jobs = list({j.key: j for c in cols for j in c.jobs}.values())
+    return Collected(profile, jobs, {k: v for c in cols for k, v in c.records.items()})
+
+
 # ------------------------------------------------------------------------------------------- rows
 _MISSING = object()
 

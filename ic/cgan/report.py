@@ -11,7 +11,9 @@ import pandas as pd
 
 from .. import reference
 from ..plotting import figsize, log_y, subplots
-from ..report import Collected, collect, empty_figure, frame
+from .. import report as base
+from ..report import Collected, empty_figure, frame
+from ..report import progress_note as progress_line  # noqa: F401  (the pages' one-line progress note)
 from .profiles import epoch_cap, get_profile
 
 NAN = float("nan")
@@ -21,26 +23,13 @@ STUDY = "cgan"
 def collect_parts(profile: str, names: list[str], run_missing: bool = True) -> Collected:
     """The records of several parts of the study at once (each job once)."""
     get_profile(profile)                       # an unknown profile fails here, at the notebook's first cell
-    cols = [collect(STUDY, profile, name, run_missing) for name in names]
-    jobs, seen = [], set()
-    for c in cols:
-        for j in c.jobs:
-            if j.key not in seen:
-                seen.add(j.key)
-                jobs.append(j)
-    return Collected(profile, jobs, {k: v for c in cols for k, v in c.records.items()})
+    return base.collect_parts(STUDY, profile, names, run_missing)
 
 
 def study_parts(profile: str) -> list[str]:
     from .study import STUDY as study
 
     return list(study.parts(profile))
-
-
-def progress_line(col: Collected) -> str:
-    """How many of the jobs behind a page are in the store, and their CPU time."""
-    return (f"{col.n_done} of the {col.n_jobs} {col.profile}-profile jobs behind this page are in the results "
-            f"store ({col.cpu_hours():.2f} CPU-hours).")
 
 
 def training_parts(profile: str) -> list[str]:

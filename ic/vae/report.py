@@ -17,7 +17,9 @@ import pandas as pd
 from .. import reference
 from .. import verdict as V
 from ..plotting import WIDTH, figsize, panel_grid, subplots
-from ..report import Collected, collect, empty_figure, level_columns, summary_columns, summary_text
+from .. import report as base
+from ..report import Collected, empty_figure, level_columns, summary_columns, summary_text
+from ..report import progress_note as progress_line  # noqa: F401  (the pages' one-line progress note)
 from ..store import Job
 from . import codec
 from .execute import load_scores
@@ -43,14 +45,7 @@ DATASET_LABEL = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 def collect_parts(profile: str, names: Iterable[str], run_missing: bool = True) -> Collected:
     """The records of several parts of the study (each job once), running the missing ones when asked."""
     get_profile(profile)                          # an unknown profile fails here, in the notebook's first cell
-    cols = [collect(STUDY, profile, name, run_missing) for name in names]
-    jobs = list({j.key: j for c in cols for j in c.jobs}.values())
-    return Collected(profile, jobs, {k: v for c in cols for k, v in c.records.items()})
-
-
-def progress_line(col: Collected) -> str:
-    return (f"{col.n_done} of the {col.n_jobs} {col.profile}-profile jobs behind this page are in the results "
-            f"store ({col.cpu_hours():.2f} CPU-hours).")
+    return base.collect_parts(STUDY, profile, names, run_missing)
 
 
 def _describe(job: Job) -> dict:
