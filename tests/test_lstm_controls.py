@@ -227,3 +227,16 @@ def test_revision_cost_counts_only_the_jobs_the_revision_added():
     cost = C.revision_cost(protocol, _col([]), _col([]))
     assert cost["spent_h"] == pytest.approx(4.0)                # instance 3 only: 0–2 are the first check's
     assert cost["to_go_h"] == pytest.approx(pairs[4][0].cost_s / 3600) and set(cost) == {"spent_h", "to_go_h"}
+
+
+def test_the_control_reading_follows_its_two_paired_verdicts():
+    row = pd.Series({"vx_control_mean": 0.86, "centre_mean": 0.87, "centre_std": 0.03, "centre_n": 5,
+                     "vx_effect_verdict": V.HIGHER, "effect_verdict": V.INCONCLUSIVE})
+    assert "what fails at 20 classes is the inversion" in C._control_reading(row)
+    assert "about as well as the nearest centre" in C._control_reading(row)
+    assert "hold more of the classes" in C._control_reading(row.copy().replace({0.86: 0.7}))
+    assert "part of the first result was under-training" in C._control_reading(
+        row.copy().replace({V.INCONCLUSIVE: V.HIGHER}))
+    neither = row.copy()
+    neither["vx_effect_verdict"] = V.INCONCLUSIVE
+    assert "Neither" in C._control_reading(neither)
