@@ -83,9 +83,9 @@ class Profile:
     sparse_control_max_epochs: dict = field(default_factory=dict)    # k -> max all-data epochs of steps
     # beyond the sources: inverse classification again with more iterations (the thesis mentions 500) and with
     # the thesis code's loss scale (per-step MSE summed over time), for the generators (k, σ, model): model 'all'
-    # = replicas of the noise table's (trained again here, since the stored ones came from another CPU and do not
-    # rebuild bit for bit), 'sparse1_control' = the sparse-generator control's. Paper: the 20-class test uses the
-    # control's generators, since five 20-class all-data replicas would cost ≈ 1.6 CPU-h more.
+    # = replicas of the noise table's (trained again here, since the stored ones do not rebuild bit for bit on this
+    # machine, probably another CPU than theirs), 'sparse1_control' = the sparse-generator control's. Paper: the
+    # 20-class test uses the control's generators, since five 20-class all-data replicas would cost ≈ 1.6 CPU-h more.
     ic_sensitivity: tuple = ()                                       # ((k, σ, model), ...)
     ic_long_iterations: int = 500
 

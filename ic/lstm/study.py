@@ -86,8 +86,8 @@ def _ic_sensitivity(p: Profile, d: dict) -> list[Job]:
     """Beyond the sources: IC with the sources' settings, with ``ic_long_iterations`` iterations and with the thesis
     code's loss scale (summed over time), all three on the same generators: for ``ic_sensitivity`` entries (k, σ,
     'all') replicas of the noise-table generators (same setting, split and seed, trained again here: the stored
-    ones were trained on another CPU and cannot be rebuilt bit for bit), for (k, σ, 'sparse1_control') the
-    sparse-generator control's."""
+    ones do not rebuild bit for bit on this machine, probably another CPU than theirs), for (k, σ,
+    'sparse1_control') the sparse-generator control's."""
     return [j for k, s, model in p.ic_sensitivity for i in range(p.instances)
             for g in [gen_job(p, k, s, "all", i, d, replica=True) if model == "all" else
                       gen_job(p, k, s, model.removesuffix("_control"), i, d, converge=True)]
