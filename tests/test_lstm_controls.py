@@ -184,6 +184,12 @@ def test_pileup_counts_each_runs_most_predicted_classes():
     assert C.confusion(_col(pairs), _col([]), 20, 0.3)[0, 3] == pytest.approx(0.5)
 
 
+def test_pileup_table_without_runs_at_that_class_count_is_an_empty_table_the_book_can_show():
+    t = C.pileup_table(_col([_ic(2, 0.0, 0, 1.0, labels=[0, 1], preds=[0, 1])]), _col([]), k=20)
+    assert len(t) == 0
+    assert list(public(t).columns)[:2] == ["training data", "σ"]
+
+
 def test_the_uniform_vector_rmse_is_the_tables_random_row():
     assert [round(C.uniform_rmse(k), 2) for k in (2, 4, 20)] == [0.5, 0.43, 0.22]
 

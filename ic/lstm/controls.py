@@ -315,7 +315,9 @@ def pileup_table(noise: Collected, sparse: Collected, k: int = 20) -> pd.DataFra
                      **summary_columns("max_entry", g.max_entry), "top1": float(np.mean([s[0] for s in shares])),
                      "top3": float(np.mean([s[:3].sum() for s in shares])),
                      "unused": float(np.mean([(s == 0).sum() for s in shares])), "n": len(g)})
-    out = pd.DataFrame(rows)
+    columns = ["variant", "sigma", *summary_columns("acc", []), *summary_columns("max_entry", []), "top1", "top3",
+               "unused", "n"]
+    out = pd.DataFrame(rows, columns=columns)
     out.attrs["display"] = {"training data": lambda r: VARIANT_NAMES[r["variant"]], "σ": "sigma", "IC accuracy": "acc",
                             "largest entry of the final vector": "max_entry",
                             "on the most predicted class": "top1", "on the three most predicted": "top3",
