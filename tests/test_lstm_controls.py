@@ -237,8 +237,12 @@ def test_revision_cost_counts_only_the_jobs_the_revision_added():
 
 def test_the_control_reading_follows_its_two_paired_verdicts():
     row = pd.Series({"vx_control_mean": 0.86, "centre_mean": 0.87, "centre_std": 0.03, "centre_n": 5,
-                     "vx_effect_verdict": V.HIGHER, "effect_verdict": V.INCONCLUSIVE})
-    assert "what fails at 20 classes is the inversion" in C._control_reading(row)
+                     "vx_effect_verdict": V.HIGHER, "effect_verdict": V.INCONCLUSIVE, "effect_hi": 0.13,
+                     "vx_control_std": 0.03, "vx_control_n": 5,
+                     "ic_control_mean": 0.25, "ic_control_std": 0.07, "ic_control_n": 5})
+    assert "most of the accuracy is lost in the inversion" in C._control_reading(row)
+    assert "no more than the data can tell (at most +0.13)" in C._control_reading(row)
+    assert "does not gain" in C._control_reading(row.copy().replace({V.INCONCLUSIVE: V.EQUIVALENT}))
     assert "about as well as the nearest centre" in C._control_reading(row)
     assert "hold more of the classes" in C._control_reading(row.copy().replace({0.86: 0.7}))
     assert "part of the first result was under-training" in C._control_reading(
