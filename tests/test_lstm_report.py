@@ -264,3 +264,28 @@ def test_claims_style_keeps_every_claim_and_moves_notes_into_the_claim_cell():
     assert "note" not in report.claims_style(shown).data.columns
     assert report.claims_style(shown).data.claim.tolist() == [f"a ({shown.note[0]})", f"b ({shown.note[1]})"]
     assert "min-width" in html and "nowrap" in html
+
+
+def _control_ic(seed, acc, iterations=None, loss=None, stop_rule=True):
+    g = {"k": 20, "sigma": 0.3, "variant": "sparse1", "batch_size": 16, "split_seed": seed,
+         **({"stop_rule": {"patience": 60}} if stop_rule else {})}
+    config = {"generator": f"c{seed}{stop_rule}", "gen_config": g, "gen_seed": seed,
+              "iterations": iterations or R.get_profile("paper").ic_iterations, **({"loss": loss} if loss else {})}
+    job = Job("lstm", "ic", config, seed=0, version=1)
+    return job, {"result": {"accuracy": acc, "accuracy_first250": acc, "rmse_mean": 0.1, "n_test": 10}}
+
+
+def test_control_claims_judge_sparse1_again_on_the_converged_generators_only():
+    sparse = _collected([_ic(20, 0.3, "sparse1", i, 0.05) for i in range(5)]
+                        + [_ic(20, 0.3, "sparse4", i, 0.15 + 0.01 * i) for i in range(5)]
+                        + [_forward(20, i, 0.60, 80, variant="sparse4") for i in range(5)])
+    control = _collected([_control_ic(i, 0.45 + 0.01 * i) for i in range(5)]
+                         + [_control_ic(i, 0.99, iterations=500) for i in range(5)]          # sensitivity runs
+                         + [_control_ic(i, 0.99, loss="sum_over_time") for i in range(5)]
+                         + [_control_ic(i, 0.01, stop_rule=False) for i in range(5)])        # not the control
+    claims = C.control_claims(sparse, control)
+    less = claims["less_data_k20_sparse1"]
+    assert less.estimate == pytest.approx(0.30) and less.n == 5                  # 0.45+0.01i minus 0.15+0.01i
+    assert less.verdict == V.SUPPORTS and "trained to convergence" in less.claim
+    assert claims["equal_k20_sparse_comparison"].estimate == pytest.approx(0.47 - 0.60)
+    assert C.control_claims(sparse, _collected([]))["less_data_k20_sparse1"].verdict == V.PENDING

@@ -18,8 +18,8 @@ import pandas as pd
 
 from .. import reference
 from .. import verdict as V
-from ..report import Collected
-from .frames import ic_frame, sparsity_frame
+from ..report import Collected, frame
+from .frames import IC_FIELDS, ic_frame, sparsity_frame
 from .profiles import get_profile
 
 NOISE_SOURCE = "thesis, noise table"
@@ -106,6 +106,35 @@ def sparsity_claims(sparse: Collected) -> dict[str, V.Verdict]:
         pair(20, "sparse4", "all data", V.BEATS, "less_data_k20_sparse4")
         pair(20, "sparse1", "sparse4", V.BEATS, "less_data_k20_sparse1")
         pair(20, "sparse1", "sparse comparison", V.EQUAL, "equal_k20_sparse_comparison")
+    return out
+
+
+#: the 20-class claims on sparse1 that the sparse control judges again with its generators
+CONTROL_CLAIMS = {"less_data_k20_sparse1": ("sparse4", V.BEATS), "equal_k20_sparse_comparison":
+                  ("sparse comparison", V.EQUAL)}
+
+
+def control_claims(sparse: Collected, control: Collected) -> dict[str, V.Verdict]:
+    """The 20-class claims on sparse1 (claims 2k and 2l of the chapter) judged again with the sparse1 generators
+    trained to convergence (the sparse control): their IC runs at the profile's iterations and loss, paired by
+    instance with the sparsity comparison's runs of the other setting."""
+    p = get_profile(sparse.profile)
+    if 20 not in p.sparsity_class_counts:
+        return {}
+    fields = {**IC_FIELDS, "control": lambda j, r: "stop_rule" in j.config["gen_config"],
+              "default_ic": lambda j, r: "loss" not in j.config and j.config["iterations"] == p.ic_iterations}
+    ic = frame(control, "ic", fields)
+    ic = ic[ic.control & ic.default_ic & (ic.k == 20) & (ic.variant == "sparse1")] if len(ic) else ic
+    converged = _by_instance(ic, "accuracy") if len(ic) else {}
+    df = sparsity_frame(sparse)
+    out = {}
+    for key, (other, kind) in CONTROL_CLAIMS.items():
+        x, y = _aligned(converged, _by_instance(df[(df.k == 20) & (df.setting == other)], "thesis_rule"))
+        verb = "≈" if kind == V.EQUAL else "beats"
+        out[key] = V.compare(x, y, thesis_sparsity_runs("sparse1", 20, sparse.profile),
+                             thesis_sparsity_runs(other, 20, sparse.profile), kind=kind,
+                             claim=f"20 classes: IC sparse1 (trained to convergence) {verb} {LABELS[other]}",
+                             source_label=SPARSITY_SOURCE, expected_n=p.instances)
     return out
 
 
