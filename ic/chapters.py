@@ -71,8 +71,9 @@ CHAPTERS: tuple[Chapter, ...] = (
         files=("book/cgan.md", "notebooks/cgan_*.ipynb", "ic/cgan/"),
         source="Hobbhahn's blog post on GANs {cite}`hobbhahn2020gans`",
         state="in progress",
-        state_note="The method, the protocol, the GANs' training so far and the baselines are in; the inverse-"
-                   "classification experiments start when the GANs have finished training.",
+        state_note="The method, the protocol, the training of the noise-size-25 GAN, the baselines and the "
+                   "noise's update rate (Table 2) are in; the other four GANs train, and the late update "
+                   "(Table 3), the ablations and the noise sizes (Table 1) follow.",
         summary="A conditional DCGAN on MNIST inverted by gradient descent on its class and noise inputs: "
                 "the post's three experiments, with a small-CNN judge for model selection and two baselines.",
     ),
@@ -82,8 +83,8 @@ CHAPTERS: tuple[Chapter, ...] = (
         files=("ic/vae/",),
         source="Rezaeifar, Taran and Voloshynovskiy {cite}`rezaeifar2018regeneration`",
         state="coming",
-        state_note="The library, its tests, the six notebooks and a CPU profile (≈ 6 CPU-hours) exist; no "
-                   "experiment has run yet.",
+        state_note="The library, its tests, the six notebooks and a CPU profile (≈ 6 CPU-hours) exist; the "
+                   "profile's first jobs have run, and the chapter follows when its tables are complete.",
         summary="One VAE per class on MNIST and Fashion-MNIST, classification by re-generation and the "
                 "Kullback–Leibler rejection rule.",
     ),
