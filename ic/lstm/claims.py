@@ -69,6 +69,17 @@ def noise_claims(noise: Collected) -> dict[str, V.Verdict]:
     return out
 
 
+def _judge_pair(runs_a: dict, runs_b: dict, k: int, a: str, b: str, kind: str, profile: str,
+                qualifier: str = "") -> V.Verdict:
+    """One paired claim of the sparsity comparison, "{a} beats / ≈ {b}" at k classes, against the thesis's runs
+    (``qualifier`` follows the name of setting a in the claim)."""
+    x, y = _aligned(runs_a, runs_b)
+    verb = "≈" if kind == V.EQUAL else "beats"
+    return V.compare(x, y, thesis_sparsity_runs(a, k, profile), thesis_sparsity_runs(b, k, profile), kind=kind,
+                     claim=f"{k} classes: {LABELS[a]}{qualifier} {verb} {LABELS[b]}", source_label=SPARSITY_SOURCE,
+                     expected_n=get_profile(profile).instances)
+
+
 def sparsity_claims(sparse: Collected) -> dict[str, V.Verdict]:
     """Finding 2, the blog's claims on sparse data: for 2 and 4 classes the five settings are about equal (sparse1
     ≈ each other setting); for 20 classes the forward classifier on all data is best of the five, inverse
@@ -84,10 +95,7 @@ def sparsity_claims(sparse: Collected) -> dict[str, V.Verdict]:
         return thesis_sparsity_runs(setting, k, sparse.profile)
 
     def pair(k, a, b, kind, key):
-        x, y = _aligned(ours(k, a), ours(k, b))
-        verb = "≈" if kind == V.EQUAL else "beats"
-        out[key] = V.compare(x, y, source(k, a), source(k, b), kind=kind, claim=f"{k} classes: {LABELS[a]} {verb} "
-                             f"{LABELS[b]}", source_label=SPARSITY_SOURCE, expected_n=p.instances)
+        out[key] = _judge_pair(ours(k, a), ours(k, b), k, a, b, kind, sparse.profile)
 
     out = {}
     for k in (k for k in p.sparsity_class_counts if k in (2, 4)):
@@ -127,15 +135,9 @@ def control_claims(sparse: Collected, control: Collected) -> dict[str, V.Verdict
     ic = ic[ic.control & ic.default_ic & (ic.k == 20) & (ic.variant == "sparse1")] if len(ic) else ic
     converged = _by_instance(ic, "accuracy") if len(ic) else {}
     df = sparsity_frame(sparse)
-    out = {}
-    for key, (other, kind) in CONTROL_CLAIMS.items():
-        x, y = _aligned(converged, _by_instance(df[(df.k == 20) & (df.setting == other)], "thesis_rule"))
-        verb = "≈" if kind == V.EQUAL else "beats"
-        out[key] = V.compare(x, y, thesis_sparsity_runs("sparse1", 20, sparse.profile),
-                             thesis_sparsity_runs(other, 20, sparse.profile), kind=kind,
-                             claim=f"20 classes: IC sparse1 (trained to convergence) {verb} {LABELS[other]}",
-                             source_label=SPARSITY_SOURCE, expected_n=p.instances)
-    return out
+    return {key: _judge_pair(converged, _by_instance(df[(df.k == 20) & (df.setting == other)], "thesis_rule"), 20,
+                             "sparse1", other, kind, sparse.profile, " (trained to convergence)")
+            for key, (other, kind) in CONTROL_CLAIMS.items()}
 
 
 def numbered(claims: dict[str, V.Verdict], finding: int) -> dict[str, V.Verdict]:
