@@ -179,7 +179,11 @@ def test_chapter_list_check_detects_a_disagreement(tmp_path: Path) -> None:
         _write(tmp_path / name, chapters.generated(name, text))
     assert chapters.stale_files(tmp_path) == []
     intro = tmp_path / "book" / "intro.md"
-    intro.write_text(intro.read_text(encoding="utf-8").replace("**coming**", "**complete**"), encoding="utf-8")
+    state = chapters.CHAPTERS[-1].state
+    other = next(s for s in chapters.STATES if s != state)
+    text = intro.read_text(encoding="utf-8")
+    assert f"**{state}**" in text
+    intro.write_text(text.replace(f"**{state}**", f"**{other}**"), encoding="utf-8")
     assert chapters.stale_files(tmp_path) == ["book/intro.md"]
 
 

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ic.vae import codec
-from ic.vae.metrics import auroc, coverage_curve, predictions, rejection_metrics, rejection_table
+from ic.vae.metrics import at_p_miss, auroc, coverage_curve, predictions, rejection_metrics, rejection_table
 from ic.vae.model import ACTIVATIONS, BatchedVAE
 from ic.vae.scoring import (gaussian_fit_kl, gaussian_kl, histogram_kl, kde_kl, regeneration_noise, score_probes,
                             summarise)
@@ -179,6 +179,24 @@ def test_metrics_on_a_hand_made_example():
     assert [int(predictions(s, r)[0]) for r in ("mean", "median", "min")] == [1, 0, 2]
     with pytest.raises(ValueError, match="lengths"):
         rejection_metrics([0, 1], [0], [1, 1], 1)
+
+
+def test_operating_point_at_a_miss_rate_on_a_hand_made_example():
+    pred, labels = [0, 1, 2, 3, 4, 5], [0, 1, 2, 0, 0, 5]        # correct: probes 0, 1, 2, 5
+    kl = [10, 0.5, 3, 0.2, 8, 2]                                   # ascending: 3 (wrong), 1, 5, 2, 4 (wrong), 0
+    m = at_p_miss(pred, labels, kl, 0.0)          # only the wrong probe 3 can go without a miss
+    assert (m["n_rejected"], m["thr"], m["acc"], m["p_miss"]) == (1, 0.5, 80.0, 0.0)
+    m = at_p_miss(pred, labels, kl, 1 / 6)        # one miss allowed: probes 3 and 1 go
+    assert (m["n_rejected"], m["thr"], m["acc"]) == (2, 2.0, 75.0) and m["p_miss"] == pytest.approx(1 / 6)
+    m = at_p_miss(pred, labels, kl, 0.5)          # three misses: 3, 1, 5, 2 and then the wrong 4 go for free
+    assert (m["n_rejected"], m["thr"], m["acc"]) == (5, 10.0, 100.0)
+    for target in (0.0, 1 / 6, 0.5):              # the operating point is a threshold of rejection_metrics
+        m = at_p_miss(pred, labels, kl, target)
+        assert rejection_metrics(pred, labels, kl, m["thr"])["n_rejected"] == m["n_rejected"]
+    tie = at_p_miss([0, 0, 1], [0, 1, 1], [1, 1, 2], 0.0)     # a tie (one correct, one wrong) goes whole or not
+    assert tie["n_rejected"] == 0
+    with pytest.raises(ValueError, match="target"):
+        at_p_miss(pred, labels, kl, 2.0)
 
 
 def test_codec_round_trip():

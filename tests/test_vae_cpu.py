@@ -137,6 +137,27 @@ def test_sigma_unseen_semi_and_figure_functions_on_synthetic_scores():
         assert len(fig.axes) >= 1
 
 
+def test_claims_and_the_matched_table_on_synthetic_scores():
+    p = replace(PROFILES["cpu"], name="cpu")
+    src = reference.VAE_TABLE_I
+    col = _synthetic(p, {15: src[15][0][0] / 100, 10: 0.90})
+    claims = R.claims_frame(col, p).set_index("claim")
+    assert len(claims) == 11 and "not judged yet" not in set(claims.verdict)
+    assert claims.loc["MNIST without rejection (dim_z 15): 98.3 %", "verdict"] == "reproduced"
+    assert claims.loc["dim_z 15 is the best latent size (MNIST)", "verdict"] == "supports"       # 98.27 vs 90
+    # synthetic: every correct probe has KL 50, so nothing correct is rejected: P_miss 0, not the source's 0.048
+    assert claims.loc["P_miss at Thr 10: 0.048", "verdict"] == "not reproduced"
+    assert claims.loc["Fashion-MNIST: dim_z 20 beats dim_z 15 (by 9 points)", "verdict"] == "contradicts"
+    empty = R.claims_frame(Collected("cpu", STUDY.plan(p), {}), p)
+    assert set(empty.verdict) == {"not judged yet"} and len(empty) == 11
+    matched = R.matched_table(col, "mnist", p).set_index(["dim_z", "source_thr"])
+    # synthetic: the wrong probes (KL 0.5) go first, at no miss, so every operating point keeps only correct ones
+    assert matched["acc_mean"].dropna().eq(100).all()
+    assert matched.loc[(15, 10.0), "rejection_mean"] == pytest.approx(100 - src[15][0][0], abs=0.01)
+    assert matched.loc[(20, 15.0), "skipped"] and not matched.loc[(20, 20.0), "skipped"]   # the printed 0.01
+    assert len(public(matched.reset_index())) == len(matched)
+
+
 def test_vae_benchmark_writes_a_record(tmp_path):
     from ic import bench
 

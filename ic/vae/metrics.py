@@ -78,3 +78,25 @@ def predictions(scores: dict, rank: str = "mean") -> np.ndarray:
     if rank not in RANKS:
         raise ValueError(f"Unknown rank {rank!r}: use one of {', '.join(RANKS)}.")
     return np.asarray(scores[rank]).argmin(axis=1)
+
+
+def at_p_miss(pred, labels, kl, target: float) -> dict:
+    """The operating point whose P_miss is the largest not above ``target``: reject the probes of smallest KL, as
+    many as P_miss ≤ target allows (so that two classifiers whose KL scales differ can be compared at the same
+    miss rate). Returns the threshold (the KL of the first kept probe), Acc (%) of the kept, P_miss and
+    rejection (%) at that point."""
+    pred, labels, kl = _arrays(pred, labels, kl)
+    n = len(kl)
+    if n == 0 or not 0 <= target <= 1:
+        raise ValueError(f"need probes and a target P_miss in [0, 1], got {n} probes and {target}")
+    order = np.argsort(kl, kind="stable")
+    correct = (pred == labels)[order]
+    misses = np.r_[0, np.cumsum(correct)]                  # correct among the first i rejected, i = 0..n
+    sorted_kl = kl[order]
+    # a cut may only fall between distinct KL values (a threshold rejects ties together)
+    allowed = np.r_[True, sorted_kl[1:] != sorted_kl[:-1], True]
+    i = int(np.flatnonzero(allowed & (misses <= target * n + 1e-9)).max())
+    kept = n - i
+    return {"thr": float(sorted_kl[i]) if i < n else float("inf"), "n": n, "n_rejected": i,
+            "acc": 100.0 * float(correct[i:].sum()) / kept if kept else None,
+            "p_miss": float(misses[i]) / n, "rejection": 100.0 * i / n}

@@ -23,7 +23,7 @@ from ..report import progress_note as progress_line  # noqa: F401  (the pages' o
 from ..store import Job
 from . import codec
 from .execute import load_scores
-from .metrics import auroc, coverage_curve, predictions, rejection_metrics
+from .metrics import at_p_miss, auroc, coverage_curve, predictions, rejection_metrics
 from .profiles import get_profile
 
 STUDY = "vae"
@@ -152,7 +152,51 @@ def estimator_table(col: Collected, dataset: str, dim_z: int, thresholds: Iterab
                 "rejection", []))), **summary_columns("acc", _runs(sub.get("acc", [])))})
     table = pd.DataFrame(rows)
     table.attrs["display"] = {"KL estimator": "estimator", "Thr": lambda r: _thr_label(r["thr"]),
-                              "rejected %": "rejection", "Acc % of the kept": "acc"}
+                              "rejected %": "rejection",
+                              "Acc % of the kept": lambda r: ("— (all rejected)" if r["acc_n"] == 0
+                                                              and r["rejection_n"] > 0 else _summary(r, "acc", 2))}
+    return table
+
+
+def matched_table(col: Collected, dataset: str, profile: str) -> pd.DataFrame:
+    """Table I / III at the source's miss rates instead of its thresholds: for each of the source's (dim_z, Thr)
+    rows, our operating point whose P_miss is the largest not above the source's P_miss (:func:`at_p_miss`), per
+    seed: the Acc of the kept probes there (beside the source's Acc, level verdict), the share rejected and the KL
+    threshold it takes. A threshold is a point on a KL scale that depends on the estimator and the model; the
+    trade-off between accuracy and misses does not. A printed P_miss below that of a smaller threshold (Table I,
+    dim_z 20, Thr 15: 0.01) is skipped."""
+    p = get_profile(profile)
+    dims, thresholds = ((p.mnist_dims, p.mnist_thresholds) if dataset == "mnist"
+                        else (p.fmnist_dims, p.fmnist_thresholds))
+    source = reference.VAE_TABLE_I if dataset == "mnist" else reference.VAE_TABLE_III
+    found = scores(col, dataset=dataset, test_set=f"{dataset}_test", sigma2=1.0, n_labelled=None)
+    rows = []
+    for dz in dims:
+        runs = [s for d, s in found if d["dim_z"] == dz]
+        previous = 0.0
+        for thr in thresholds:
+            src_acc, src_pm = source.get(dz, {}).get(int(thr), (None, None))
+            if thr == 0 or src_pm is None:
+                continue
+            row = {"dim_z": dz, "source_thr": float(thr), "source_acc": src_acc, "source_p_miss": src_pm,
+                   "skipped": src_pm < previous}
+            previous = max(previous, src_pm)
+            points = [] if row["skipped"] else [at_p_miss(predictions(s), s["labels"], s[f"kl_{ESTIMATOR}"], src_pm)
+                                                for s in runs]
+            accs = [m["acc"] for m in points if m["acc"] is not None]
+            row.update(**summary_columns("acc", accs), **summary_columns("rejection", [m["rejection"] for m in points]),
+                       **summary_columns("thr", [m["thr"] for m in points]),
+                       **_verdict_columns("acc", accs, src_acc, p.seeds, V.VAE_ACCURACY))
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    table.attrs["display"] = {
+        "dim_z": "dim_z", "source's Thr": lambda r: f"{r['source_thr']:g}",
+        "P_miss (source)": lambda r: _fmt(r["source_p_miss"], 3) + (" (misprint?)" if r["skipped"] else ""),
+        "Acc % (source)": lambda r: _fmt(r["source_acc"]),
+        "Acc % (ours, same P_miss)": lambda r: "—" if r["skipped"] else _summary(r, "acc", 2),
+        "verdict": lambda r: "—" if r["skipped"] else r["acc_verdict"],
+        "rejected % (ours)": lambda r: "—" if r["skipped"] else _summary(r, "rejection", 1),
+        "our Thr": lambda r: "—" if r["skipped"] else _summary(r, "thr", 2)}
     return table
 
 
@@ -274,16 +318,28 @@ def unseen_table(col: Collected, profile: str) -> pd.DataFrame:
         rej = [100 * float((s[f"kl_{ESTIMATOR}"] < thr).mean()) for s in fm.values()]
         pm = [rejection_metrics(predictions(s), s["labels"], s[f"kl_{ESTIMATOR}"], thr)["p_miss"] for s in mn.values()]
         src_rej, src_pm = reference.VAE_TABLE_VI.get(thr, (None, None))
+        # the same at the source's miss rate: our MNIST threshold with P_miss ≤ the source's, applied to Fashion-MNIST
+        matched = []
+        for seed in sorted(set(fm) & set(mn)) if src_pm is not None else []:
+            s = mn[seed]
+            t = at_p_miss(predictions(s), s["labels"], s[f"kl_{ESTIMATOR}"], src_pm)["thr"]
+            matched.append(100 * float((fm[seed][f"kl_{ESTIMATOR}"] < t).mean()))
         out.append({"thr": float(thr), "source_rejection": src_rej, "source_p_miss": src_pm,
                     **summary_columns("rejection", rej), **summary_columns("p_miss", pm),
+                    **summary_columns("matched", matched),
                     **_verdict_columns("rejection", rej, src_rej, p.seeds, REJECTION),
-                    **_verdict_columns("p_miss", pm, src_pm, p.seeds, V.P_MISS)})
+                    **_verdict_columns("p_miss", pm, src_pm, p.seeds, V.P_MISS),
+                    **_verdict_columns("matched", matched, src_rej, p.seeds, REJECTION)})
     table = pd.DataFrame(out)
     table.attrs["display"] = {
         "Thr": lambda r: f"{r['thr']:g}", "rejected % (source)": lambda r: _fmt(r["source_rejection"]),
         "rejected % (ours)": "rejection", "verdict": "rejection_verdict",
         "P_miss (source)": lambda r: _fmt(r["source_p_miss"], 4), "P_miss (ours)": lambda r: _summary(r, "p_miss", 3),
         "P_miss verdict": "p_miss_verdict"}
+    table.attrs["display_matched"] = {
+        "source's Thr": lambda r: f"{r['thr']:g}", "P_miss (source)": lambda r: _fmt(r["source_p_miss"], 4),
+        "rejected % (source)": lambda r: _fmt(r["source_rejection"]),
+        "rejected % (ours, at the source's P_miss)": "matched", "verdict": "matched_verdict"}
     return table
 
 
@@ -351,13 +407,15 @@ def kl_figure(col: Collected, dataset: str, dim_z: int, seed: int, thresholds: I
     fig, axes = subplots(1, 1, aspect=0.45)
     ax = axes[0][0]
     bins = np.logspace(-3, math.log10(max(kl.max(), 10.0)) + 0.1, 50)
-    ax.hist(kl[ok], bins=bins, alpha=0.6, density=True, label=f"correct ({ok.sum()})")
-    ax.hist(kl[~ok], bins=bins, alpha=0.6, density=True, label=f"incorrect ({(~ok).sum()})")
+    # the share of each group per (logarithmic) bin: a density per unit KL would hide the wide bins at large KL
+    for mask, name in ((ok, "correct"), (~ok, "incorrect")):
+        ax.hist(kl[mask], bins=bins, alpha=0.6, weights=np.full(int(mask.sum()), 1 / max(int(mask.sum()), 1)),
+                label=f"{name} ({mask.sum()})")
     for t in thresholds:
         if t > 0:
             ax.axvline(t, color="grey", lw=0.8, ls="--")
     ax.set_xscale("log")
-    ax.set(xlabel="KL(best ‖ second), Gaussian fit (nats; 0 shown as 0.001)", ylabel="density",
+    ax.set(xlabel="KL(best ‖ second), Gaussian fit (nats; 0 shown as 0.001)", ylabel="share of the group",
            title=f"{DATASET_LABEL[dataset]}, dim_z {dim_z}, seed {seed}: dashed = thresholds")
     ax.legend()
     fig.tight_layout()
@@ -453,3 +511,189 @@ def probe_set_table(col: Collected, profile: str) -> pd.DataFrame:
                            **summary_columns("acc", accs)}])
     table.attrs["display"] = {"model": "model", "probes": "probes", "Acc % (no rejection)": "acc"}
     return table
+
+
+# ------------------------------------------------------------------------------------------- claims
+SOURCE_LABEL = "Rezaeifar et al. 2018"
+
+
+def _by_seed(col: Collected, dataset: str, dim_z: int, thr: float, *, test_set: str | None = None,
+             sigma2: float = 1.0, n_labelled=None, what: str = "acc") -> dict[int, float]:
+    """seed → Acc (%) of the kept probes (or P_miss, with ``what``) at ``thr`` for one configuration."""
+    out = {}
+    for d, s in scores(col, dataset=dataset, dim_z=dim_z, sigma2=sigma2, n_labelled=n_labelled,
+                       test_set=test_set or f"{dataset}_test"):
+        m = rejection_metrics(predictions(s), s["labels"], s[f"kl_{ESTIMATOR}"], thr)
+        out[d["seed"]] = m[what]
+    return out
+
+
+def claims(col: Collected, profile: str) -> list:
+    """The source's claims judged on our runs (:mod:`ic.verdict`): levels on the training seeds as units (n = the
+    seeds), comparisons paired by seed, the σ² claim probe by probe (McNemar) on its one seed. A claim whose runs
+    are not all in is left out (the claims frame marks it 'not judged yet')."""
+    p = get_profile(profile)
+    n, main, out = p.seeds, p.main_dim, []
+    t1, t3, t5, t6 = (reference.VAE_TABLE_I, reference.VAE_TABLE_III, reference.VAE_TABLE_V,
+                      reference.VAE_TABLE_VI)
+    lab = SOURCE_LABEL
+
+    def complete(*runs):
+        return all(len(r) == n for r in runs)
+
+    plain = _by_seed(col, "mnist", main, 0)
+    if complete(plain):
+        out.append(V.level(plain, t1[main][0][0], metric=V.VAE_ACCURACY, source_label=lab + ", Table I",
+                           claim=f"MNIST without rejection (dim_z {main}): 98.3 %"))
+    dims = {dz: _by_seed(col, "mnist", dz, 0) for dz in p.mnist_dims}
+    if len(dims) > 1 and complete(*dims.values()) and all(dz in t1 for dz in dims):
+        out.append(V.best({f"dim_z {k}": v for k, v in dims.items()}, {f"dim_z {k}": t1[k][0][0] for k in dims},
+                          f"dim_z {main}", metric=V.VAE_ACCURACY, source_label=lab + ", Table I",
+                          claim=f"dim_z {main} is the best latent size (MNIST)"))
+    thr = 10
+    kept = _by_seed(col, "mnist", main, thr)
+    if complete(kept, plain):
+        out.append(V.compare(kept, plain, t1[main][thr][0], t1[main][0][0], metric=V.VAE_ACCURACY,
+                             source_label=lab + ", Table I",
+                             claim=f"rejecting at Thr {thr} raises the accuracy of the kept probes"))
+        out.append(V.level(kept, t1[main][thr][0], metric=V.VAE_ACCURACY, source_label=lab + ", Table I",
+                           claim=f"Acc at Thr {thr}: 99.73 %"))
+        miss = _by_seed(col, "mnist", main, thr, what="p_miss")
+        out.append(V.level(miss, t1[main][thr][1], metric=V.P_MISS, source_label=lab + ", Table I",
+                           claim=f"P_miss at Thr {thr}: 0.048"))
+    sigma = {s2: _by_seed(col, "mnist", main, 0, sigma2=s2, test_set="mnist_probes") for s2 in (0.5, 1.0)}
+    seed0 = [{d["sigma2"]: correct(s) for d, s in scores(col, dataset="mnist", dim_z=main, n_labelled=None,
+                                                          test_set="mnist_probes", seed=0)}]
+    if all(sigma.values()) and {0.5, 1.0} <= set(seed0[0]):
+        out.append(V.compare_probes(seed0[0][0.5], seed0[0][1.0], reference.VAE_TABLE_II[main][0.5] / 100,
+                                    t1[main][0][0] / 100, metric=ACCURACY_FRACTION, source_label=lab + ", Table II",
+                                    claim=f"σ² 0.5 beats σ² 1 (MNIST, dim_z {main})"))
+    fm = {dz: _by_seed(col, "fashion_mnist", dz, 0) for dz in (15, 20)}
+    if complete(fm[20]):
+        out.append(V.level(fm[20], t3[20][0][0], metric=V.VAE_ACCURACY, source_label=lab + ", Table III",
+                           claim="Fashion-MNIST without rejection (dim_z 20): 89.0 %"))
+    if complete(*fm.values()):
+        out.append(V.compare(fm[20], fm[15], t3[20][0][0], t3[15][0][0], metric=V.VAE_ACCURACY,
+                             source_label=lab + ", Table III",
+                             claim="Fashion-MNIST: dim_z 20 beats dim_z 15 (by 9 points)"))
+    test_set = "mnist_probes" if p.semi_on_probe_sets else "mnist_test"
+    for n_lab in (600, 3000):
+        if n_lab in p.labelled:
+            semi = _by_seed(col, "mnist", main, 0, test_set=test_set, n_labelled=n_lab)
+            if complete(semi):
+                out.append(V.level(semi, 100 - t5[n_lab], metric=V.VAE_ACCURACY, source_label=lab + ", Table V",
+                                   claim=f"N = {n_lab} labelled images: error {t5[n_lab]} %"))
+    fmn = [s for _, s in scores(col, dataset="mnist", dim_z=main, sigma2=1.0, n_labelled=None,
+                                test_set="fashion_mnist_test")]
+    if len(fmn) == n:
+        thr6 = min(p.unseen_thresholds)
+        rej = [100 * float((s[f"kl_{ESTIMATOR}"] < thr6).mean()) for s in fmn]
+        out.append(V.level(rej, t6[thr6][0], metric=REJECTION, source_label=lab + ", Table VI",
+                           claim=f"Thr {thr6} rejects 92.7 % of Fashion-MNIST (trained on MNIST)"))
+    return out
+
+
+def claims_frame(col: Collected, profile: str) -> pd.DataFrame:
+    """The chapter's claims table for display: every claim above, judged where its runs are complete, else
+    'not judged yet' with the source's value."""
+    p = get_profile(profile)
+    columns = ["claim", "source", "source's value", "ours", "n", f"{100 * V.CONFIDENCE:g} % interval", "verdict",
+               "note"]
+    judged = V.format_claims(V.claims_table(claims(col, profile)))
+    judged = judged if len(judged) else pd.DataFrame(columns=columns)
+    main, t1 = p.main_dim, reference.VAE_TABLE_I
+    expected = [
+        (f"MNIST without rejection (dim_z {main}): 98.3 %", "Table I", f"{t1[main][0][0]:.2f} %"),
+        (f"dim_z {main} is the best latent size (MNIST)", "Table I",
+         f"+{t1[main][0][0] - max(t1[d][0][0] for d in t1 if d != main):.2f} pp"),
+        ("rejecting at Thr 10 raises the accuracy of the kept probes", "Table I",
+         f"{t1[main][10][0] - t1[main][0][0]:+.2f} pp"),
+        ("Acc at Thr 10: 99.73 %", "Table I", "99.73 %"),
+        ("P_miss at Thr 10: 0.048", "Table I", "0.048"),
+        (f"σ² 0.5 beats σ² 1 (MNIST, dim_z {main})", "Table II",
+         f"{(reference.VAE_TABLE_II[main][0.5] - t1[main][0][0]) / 100:+.4f}"),
+        ("Fashion-MNIST without rejection (dim_z 20): 89.0 %", "Table III", "89.00 %"),
+        ("Fashion-MNIST: dim_z 20 beats dim_z 15 (by 9 points)", "Table III",
+         f"{reference.VAE_TABLE_III[20][0][0] - reference.VAE_TABLE_III[15][0][0]:+.2f} pp"),
+        *[(f"N = {n} labelled images: error {reference.VAE_TABLE_V[n]} %", "Table V",
+           f"{100 - reference.VAE_TABLE_V[n]:.2f} % accuracy") for n in (600, 3000) if n in p.labelled],
+        (f"Thr {min(p.unseen_thresholds)} rejects 92.7 % of Fashion-MNIST (trained on MNIST)", "Table VI",
+         f"{reference.VAE_TABLE_VI[min(p.unseen_thresholds)][0]:.2f} %"),
+    ]
+    rows = []
+    for claim, where, value in expected:
+        hit = judged[judged.claim == claim]
+        rows.append(hit.iloc[0].to_dict() if len(hit) else
+                    dict(zip(columns, [claim, f"{SOURCE_LABEL}, {where}", value, "—", "—", "—", "not judged yet", ""])))
+    return pd.DataFrame(rows, columns=columns)
+
+
+def study_parts(profile: str) -> list[str]:
+    """Every part of the study at ``profile`` (for the claims table, which draws on all of them)."""
+    from .study import STUDY as study
+
+    return list(study.parts(profile))
+
+
+# ------------------------------------------------------------------------------------------- training
+def training_table(col: Collected) -> pd.DataFrame:
+    """How the trainings ended, per configuration (over its seeds and per-class models): the rounds run, the
+    models stopped early by the held-out rule, the models whose best held-out loss came in the last round (still
+    improving when the budget ended), and the best held-out −ELBO (nats per image, mean over models)."""
+    groups: dict[tuple, list[dict]] = {}
+    for j in col.jobs:
+        if j.kind != "train" or j.key not in col.records:
+            continue
+        c, h = j.config, col.records[j.key]["result"]["history"]
+        key = (DATASET_LABEL[c["dataset"]], c["train"]["dim_z"], c["train"]["sigma2"],
+               "all" if c["n_labelled"] is None else str(c["n_labelled"]),
+               "common VAE" if c.get("models") == "common" else "per class")
+        groups.setdefault(key, []).append({"rounds": h["rounds_run"], "max_rounds": c["train"]["max_rounds"],
+                                           "stopped": [s >= 0 for s in h["stopped_round"]],
+                                           "at_cap": [b == h["rounds_run"] - 1 for b in h["best_round"]],
+                                           "loss": h["best_held_out_loss"]})
+    rows = []
+    for (data, dz, s2, labels, kind), runs in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        models = sum(len(r["stopped"]) for r in runs)
+        rows.append({"dataset": data, "dim_z": dz, "sigma2": s2, "labels": labels, "models": kind,
+                     "seeds": len(runs), "n_models": models, "max_rounds": max(r["max_rounds"] for r in runs),
+                     "rounds": f"{min(r['rounds'] for r in runs)}–{max(r['rounds'] for r in runs)}",
+                     "stopped": sum(sum(r["stopped"]) for r in runs),
+                     "at_cap": sum(sum(r["at_cap"]) for r in runs),
+                     "loss": float(np.mean([x for r in runs for x in r["loss"]]))})
+    table = pd.DataFrame(rows, columns=["dataset", "dim_z", "sigma2", "labels", "models", "seeds", "n_models",
+                                        "max_rounds", "rounds", "stopped", "at_cap", "loss"])
+    table.attrs["display"] = {
+        "dataset": "dataset", "dim_z": "dim_z", "σ²": lambda r: f"{r['sigma2']:g}", "labels": "labels",
+        "VAEs": lambda r: f"{r['n_models']} ({r['models']}, {r['seeds']} seed{'s' if r['seeds'] > 1 else ''})",
+        "rounds run (cap)": lambda r: f"{r['rounds']} ({r['max_rounds']})",
+        "stopped early": lambda r: f"{r['stopped']} of {r['n_models']}",
+        "best in the last round": lambda r: f"{r['at_cap']} of {r['n_models']}",
+        "held-out −ELBO (nats)": lambda r: f"{r['loss']:.1f}"}
+    return table
+
+
+def key_numbers(col: Collected, profile: str) -> dict[str, str]:
+    """The numbers the chapter's text quotes (as text, 'not run yet' while a table is incomplete): the main MNIST
+    accuracy without rejection and at Thr 10, P_miss there, the accuracy and threshold at the source's P_miss,
+    the per-class MNIST models still improving at the training cap, and the CPU hours spent."""
+    p = get_profile(profile)
+    main = p.main_dim
+    out = {}
+    t1 = dimz_table(col, "mnist", profile).set_index(["dim_z", "thr"])
+    for thr, key in ((0.0, "plain"), (10.0, "thr10")):
+        r = t1.loc[(main, thr)]
+        out[f"vae_main_{key}"] = _summary(r, "acc", 2)
+        out[f"vae_main_{key}_verdict"] = r["acc_verdict"]
+    out["vae_main_p_miss10"] = _summary(t1.loc[(main, 10.0)], "p_miss", 3)
+    m = matched_table(col, "mnist", profile)
+    m = m[(m.dim_z == main) & (m.source_thr == 10.0)]
+    out["vae_matched_acc10"] = _summary(m.iloc[0], "acc", 2) if len(m) else "not run yet"
+    out["vae_matched_thr10"] = _summary(m.iloc[0], "thr", 1) if len(m) else "not run yet"
+    tr = training_table(col)
+    per_class = tr[(tr.dataset == "MNIST") & (tr.labels == "all") & (tr.models == "per class") & (tr.sigma2 == 1.0)]
+    out["vae_at_cap"] = f"{int(per_class.at_cap.sum())} of {int(per_class.n_models.sum())}"
+    out["vae_cap_rounds"] = str(p.max_rounds)
+    cost = cost_table(col)
+    out["vae_cpu_hours"] = f"{float(cost[cost.job == 'total'].cpu_h.iloc[0]):.1f}"
+    return out
