@@ -20,7 +20,7 @@ from ic.vae.study import STUDY
 #: SHA-256 of the sorted job keys of each profile's plan: a changed key orphans stored results (bump the job's
 #: version on purpose, and update the digest, or keep the key)
 PLAN_DIGESTS = {
-    "cpu": (112, "221e0cce419a8613cfc7f74de44fcb8f277b953f91323ef9fa352054d6380a97"),
+    "cpu": (118, "5f8f9b7f92decba23a51272ecd145919df7a50c340c20840ba4bc7ee2ecd2c23"),
     "paper": (180, "c5f12e285a280c7f634916d5c9b74d7a725796f7707b9f11a559fd89f525494c"),
 }
 
@@ -39,11 +39,19 @@ def test_plan_keys_are_unique_and_stable(profile):
 
 def test_cpu_profile_keeps_the_main_tables_and_reduces_the_rest_within_six_hours():
     parts, plan = STUDY.parts("cpu"), STUDY.plan("cpu")
-    hours = sum(j.cost_s for j in plan) / 3600
+    control = parts["training cap"]
+    in_control = {j.key for j in control}
+    hours = sum(j.cost_s for j in plan if j.key not in in_control) / 3600
     assert 5.5 <= hours <= 6.5
+    assert sum(j.cost_s for j in control) / 3600 < 1.5            # the control of the cap, on top of the six hours
     scores = [j for j in plan if j.kind == "score"]
     assert all(j.config["precision"] == "bf16" and j.config["samples"] == 300 for j in scores)
-    assert all(j.config["train"]["max_rounds"] == 20 for j in plan if j.kind == "train")
+    assert all(j.config["train"]["max_rounds"] == 20 for j in plan if j.kind == "train" and j.key not in in_control)
+    # the control: Table I's main configuration with the paper profile's budget, its own keys, scored like Table I
+    trained = [j for j in control if j.kind == "train"]
+    assert {j.seed for j in trained} == {0, 1, 2} and {j.config["train"]["max_rounds"] for j in trained} == {100}
+    assert not in_control & {j.key for j in parts["mnist dim_z"]}
+    assert {j.config["test_set"] for j in control if j.kind == "score"} == {"mnist_test"}
     for part in ("mnist dim_z", "fashion dim_z", "unseen rejection"):          # 3 seeds on the full test sets
         ss = [j for j in parts[part] if j.kind == "score"]
         assert {j.seed for j in ss} == {0, 1, 2} and all(j.config["n_probes"] is None for j in ss), part

@@ -45,9 +45,10 @@ def train_config(p: Profile, dim_z: int, sigma2: float) -> TrainConfig:
 
 
 def train_job(p: Profile, dataset: str, dim_z: int, sigma2: float = 1.0, seed: int = 0, *,
-              n_labelled: int | None = None, common: bool = False) -> Job:
+              n_labelled: int | None = None, common: bool = False, note: str = "") -> Job:
     """The per-class VAEs (or, with ``common``, one VAE on all classes) of one configuration. ``n_labelled``: train
-    on N labelled images in all, N / 10 of each class (the semi-supervised rows of Table V); None: all images."""
+    on N labelled images in all, N / 10 of each class (the semi-supervised rows of Table V); None: all images.
+    ``note``: added to the label (not to the key), e.g. to tell a control's budget apart."""
     if dataset not in DATASETS:
         raise ValueError(f"Unknown dataset {dataset!r}: use one of {', '.join(DATASETS)}.")
     if n_labelled is not None and (n_labelled % 10 or n_labelled < 20):
@@ -64,7 +65,8 @@ def train_job(p: Profile, dataset: str, dim_z: int, sigma2: float = 1.0, seed: i
     cost = cfg.max_rounds * cfg.round_steps * n_models * batch * TRAIN_S_PER_IMAGE[cfg.precision] + 10
     what = "common VAE" if common else f"N={n_labelled}" if n_labelled else "all labels"
     return Job(STUDY, "train", config, seed=seed, version=VERSIONS["train"], cost_s=cost,
-               label=f"train {dataset} dim_z={dim_z} σ²={sigma2:g} {what} #{seed}", group=_group(dataset, config, seed))
+               label=f"train {dataset} dim_z={dim_z} σ²={sigma2:g} {what}{note} #{seed}",
+               group=_group(dataset, config, seed))
 
 
 def _group(dataset: str, config: dict, seed: int) -> str:

@@ -55,18 +55,23 @@ def _describe(job: Job) -> dict:
     t = model["train"]
     return {"dataset": model["dataset"], "dim_z": t["dim_z"], "sigma2": t["sigma2"],
             "test_sigma2": job.config["sigma2"], "n_labelled": model["n_labelled"],
-            "test_set": job.config["test_set"], "n_probes": job.config["n_probes"], "seed": job.seed}
+            "test_set": job.config["test_set"], "n_probes": job.config["n_probes"], "seed": job.seed,
+            "max_rounds": t["max_rounds"]}
 
 
 def scores(col: Collected, **where) -> list[tuple[dict, dict]]:
     """``(description, per-probe arrays)`` of every finished score job of ``col`` whose description matches
-    ``where`` (e.g. ``dataset="mnist", test_set="mnist_test"``; σ² at test defaults to the training σ²)."""
+    ``where`` (e.g. ``dataset="mnist", test_set="mnist_test"``; σ² at test defaults to the training σ², the
+    training budget ``max_rounds`` to the profile's — the control of the training cap asks for its own)."""
+    cap = get_profile(col.profile).max_rounds
     out = []
     for j in col.jobs:
         if j.kind != "score" or j.key not in col.records:
             continue
         d = _describe(j)
         if "test_sigma2" not in where and d["test_sigma2"] != d["sigma2"]:
+            continue
+        if "max_rounds" not in where and d["max_rounds"] != cap:
             continue
         if all(d[k] == v for k, v in where.items()):
             out.append((d, load_scores(col.records[j.key])))
@@ -258,7 +263,8 @@ def test_only_sigma_table(col: Collected, profile: str) -> pd.DataFrame:
         if j.kind != "score" or j.key not in col.records:
             continue
         d = _describe(j)
-        if (d["dataset"], d["dim_z"], d["sigma2"], d["n_labelled"]) != ("mnist", p.main_dim, 1.0, None):
+        if (d["dataset"], d["dim_z"], d["sigma2"], d["n_labelled"], d["max_rounds"]) != (
+                "mnist", p.main_dim, 1.0, None, p.max_rounds):
             continue
         s = load_scores(col.records[j.key])
         m = rejection_metrics(predictions(s), s["labels"], s["kl_gaussian"], thr)
@@ -647,13 +653,13 @@ def training_table(col: Collected) -> pd.DataFrame:
         c, h = j.config, col.records[j.key]["result"]["history"]
         key = (DATASET_LABEL[c["dataset"]], c["train"]["dim_z"], c["train"]["sigma2"],
                "all" if c["n_labelled"] is None else str(c["n_labelled"]),
-               "common VAE" if c.get("models") == "common" else "per class")
+               "common VAE" if c.get("models") == "common" else "per class", c["train"]["max_rounds"])
         groups.setdefault(key, []).append({"rounds": h["rounds_run"], "max_rounds": c["train"]["max_rounds"],
                                            "stopped": [s >= 0 for s in h["stopped_round"]],
                                            "at_cap": [b == h["rounds_run"] - 1 for b in h["best_round"]],
                                            "loss": h["best_held_out_loss"]})
     rows = []
-    for (data, dz, s2, labels, kind), runs in sorted(groups.items(), key=lambda kv: str(kv[0])):
+    for (data, dz, s2, labels, kind, _), runs in sorted(groups.items(), key=lambda kv: str(kv[0])):
         models = sum(len(r["stopped"]) for r in runs)
         rows.append({"dataset": data, "dim_z": dz, "sigma2": s2, "labels": labels, "models": kind,
                      "seeds": len(runs), "n_models": models, "max_rounds": max(r["max_rounds"] for r in runs),
@@ -691,9 +697,59 @@ def key_numbers(col: Collected, profile: str) -> dict[str, str]:
     out["vae_matched_acc10"] = _summary(m.iloc[0], "acc", 2) if len(m) else "not run yet"
     out["vae_matched_thr10"] = _summary(m.iloc[0], "thr", 1) if len(m) else "not run yet"
     tr = training_table(col)
-    per_class = tr[(tr.dataset == "MNIST") & (tr.labels == "all") & (tr.models == "per class") & (tr.sigma2 == 1.0)]
+    per_class = tr[(tr.dataset == "MNIST") & (tr.labels == "all") & (tr.models == "per class") & (tr.sigma2 == 1.0)
+                   & (tr.max_rounds == p.max_rounds)]
     out["vae_at_cap"] = f"{int(per_class.at_cap.sum())} of {int(per_class.n_models.sum())}"
     out["vae_cap_rounds"] = str(p.max_rounds)
     cost = cost_table(col)
     out["vae_cpu_hours"] = f"{float(cost[cost.job == 'total'].cpu_h.iloc[0]):.1f}"
     return out
+
+
+# ------------------------------------------------------------------------------------------- the training cap
+def cap_control_table(col: Collected, profile: str) -> pd.DataFrame:
+    """The control of the training cap: Table I's main MNIST models (the profile's cap) against the same
+    configurations trained with ``converge_rounds`` (early stopping as always), on the MNIST test set, paired by
+    seed (:func:`ic.verdict.effect`): the accuracy without rejection, at Thr 10, P_miss at Thr 10, and the
+    accuracy at the source's P_miss of Thr 10 — with the rounds run and the models still improving at the end."""
+    p = get_profile(profile)
+    if not p.converge_rounds:
+        return pd.DataFrame()
+    main, t1 = p.main_dim, reference.VAE_TABLE_I[p.main_dim]
+    budgets = {"cap": p.max_rounds, "longer": p.converge_rounds}
+    runs = {k: {d["seed"]: s for d, s in scores(col, dataset="mnist", dim_z=main, sigma2=1.0, n_labelled=None,
+                                               test_set="mnist_test", max_rounds=r)} for k, r in budgets.items()}
+
+    def metric(s, what):
+        pred, kl = predictions(s), s[f"kl_{ESTIMATOR}"]
+        if what == "matched":
+            return at_p_miss(pred, s["labels"], kl, t1[10][1])["acc"]
+        m = rejection_metrics(pred, s["labels"], kl, 0 if what == "plain" else 10)
+        return m["p_miss"] if what == "p_miss" else m["acc"]
+
+    rows = []
+    for what, label, metric_ in (("plain", "Acc % without rejection", V.VAE_ACCURACY),
+                                 ("thr10", "Acc % at Thr 10", V.VAE_ACCURACY),
+                                 ("p_miss", "P_miss at Thr 10", V.P_MISS),
+                                 ("matched", f"Acc % at the source's P_miss {t1[10][1]}", V.VAE_ACCURACY)):
+        vals = {k: {seed: metric(s, what) for seed, s in r.items()} for k, r in runs.items()}
+        common = sorted(set(vals["cap"]) & set(vals["longer"]))
+        row = {"quantity": label, **summary_columns("cap", vals["cap"].values()),
+               **summary_columns("longer", vals["longer"].values()), "d": math.nan, "lo": math.nan,
+               "hi": math.nan, "verdict": "not run yet" if not common else ""}
+        if common:
+            v = V.effect({s: vals["longer"][s] for s in common}, {s: vals["cap"][s] for s in common},
+                         metric=metric_, expected_n=p.seeds)
+            row.update(d=v.estimate, lo=v.lo, hi=v.hi, verdict=v.verdict)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    digits = lambda r: 3 if r["quantity"].startswith("P_miss") else 2  # noqa: E731
+    table.attrs["display"] = {
+        "quantity": "quantity",
+        f"≤ {p.max_rounds} rounds (Table I)": lambda r: _summary(r, "cap", digits(r)),
+        f"≤ {p.converge_rounds} rounds": lambda r: _summary(r, "longer", digits(r)),
+        "difference (95 % interval)": lambda r: ("—" if math.isnan(r["d"]) else
+                                                 f"{r['d']:+.{digits(r)}f} [{r['lo']:+.{digits(r)}f}, "
+                                                 f"{r['hi']:+.{digits(r)}f}]"),
+        "verdict": "verdict"}
+    return table

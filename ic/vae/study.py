@@ -7,6 +7,8 @@ that use them; parts are seed-major, so that a partial run has the same number o
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..store import Job
 from ..study import StudyBase
 from .execute import HANDLERS
@@ -30,8 +32,9 @@ class VAEStudy(StudyBase):
 
     def parts(self, profile: str) -> dict[str, list[Job]]:
         """Table I (MNIST dim_z, its dim_z 15 model is also the "supervised" row of Table V and the model of
-        Table VI) and its probe-set score first; then Table VI, the figures, Table III, Table V and the two σ²
-        tables (with their σ² = 1 reference scored on the same probes), and the test-only σ² ablation."""
+        Table VI) and its probe-set score first; then Table VI, the figures, Table III, the control of the training
+        cap (profiles with ``converge_rounds``), Table V and the two σ² tables (with their σ² = 1 reference scored on
+        the same probes), and the test-only σ² ablation."""
         p = get_profile(profile)
         seeds = range(p.seeds)
         sigma_seeds = range(p.seeds if p.sigma_seeds is None else p.sigma_seeds)
@@ -45,6 +48,7 @@ class VAEStudy(StudyBase):
             return probe_set(p, dataset) if p.sigma_on_probe_sets else (f"{dataset}_test", None)
 
         semi_set = probe_set(p, "mnist") if p.semi_on_probe_sets else ("mnist_test", None)
+        longer = replace(p, max_rounds=p.converge_rounds) if p.converge_rounds else None
         parts = {
             "mnist dim_z": _trained_and_scored([(mnist(dz, s=s), [sc(mnist(dz, s=s), "mnist_test")])
                                                 for s in seeds for dz in p.mnist_dims]),
@@ -57,6 +61,11 @@ class VAEStudy(StudyBase):
         parts["figures"] = [examples_job(p, sc(main0, "mnist_test")), common, filters_job(p, main0, common)]
         parts["fashion dim_z"] = _trained_and_scored([(fmnist(dz, s=s), [sc(fmnist(dz, s=s), "fashion_mnist_test")])
                                                       for s in seeds for dz in p.fmnist_dims])
+        if longer is not None:
+            # the control of the training cap: the main MNIST models with a larger budget, scored like Table I
+            capped = [train_job(longer, "mnist", p.main_dim, 1.0, s, note=f" ≤{longer.max_rounds} rounds")
+                      for s in seeds]
+            parts["training cap"] = _trained_and_scored([(m, [sc(m, "mnist_test")]) for m in capped])
         parts["semi-supervised"] = _trained_and_scored(
             [(mnist(p.main_dim, s=s, n_labelled=n), [on(mnist(p.main_dim, s=s, n_labelled=n), semi_set)])
              for s in seeds for n in p.labelled]) + [on(mnist(p.main_dim, s=s), semi_set) for s in seeds]
