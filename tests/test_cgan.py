@@ -57,6 +57,36 @@ def test_ghost_batch_norm_equals_loop_over_batches_of_4(gen):
         ghost_batch_norm(torch.randn(6, 64, 28, 28), gen.bn1, 4)
 
 
+def _copying_ghost_forward(G, z, c, group):
+    """The generator with :func:`ghost_batch_norm` (the transposing reference) in place of its grouped path."""
+    h = torch.cat([z, F.relu(G.label_fc(c))], dim=1)
+    h = ghost_batch_norm(G.fc(h).view(-1, 64, 28, 28), G.bn1, group)
+    h = ghost_batch_norm(G.deconv1(F.relu(h)), G.bn2, group)
+    return torch.sigmoid(G.deconv2(F.relu(h))).squeeze(1)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_grouped_forward_equals_the_copying_ghost_batch_norm_bit_for_bit(gen, precision):
+    """The generator's copy-free ghost BatchNorm gives the same images and the same input gradients, bit for
+    bit, as ghost_batch_norm's transposing version (so stored inversions do not change with it)."""
+    from ic.cgan.training import autocast
+
+    G = frozen(gen, precision)
+    out, grads = [], []
+    for fn in (lambda z, c: G(z, c, bn_group=4), lambda z, c: _copying_ghost_forward(G, z, c, 4)):
+        z = torch.randn(24, 10, generator=torch.Generator().manual_seed(1)).requires_grad_()
+        c = torch.rand(24, 10, generator=torch.Generator().manual_seed(2)).requires_grad_()
+        with autocast(precision, z.device):
+            x = fn(z, c).float()
+        (x * torch.linspace(0, 1, 784).view(28, 28)).sum().backward()
+        out.append(x.detach())
+        grads.append((z.grad, c.grad))
+    assert torch.equal(out[0], out[1])
+    assert torch.equal(grads[0][0], grads[1][0]) and torch.equal(grads[0][1], grads[1][1])
+    with pytest.raises(ValueError, match="multiple"):
+        G(torch.randn(6, 10), torch.rand(6, 10), bn_group=4)
+
+
 def test_frozen_generator_keeps_weights_and_statistics(gen):
     state = {k: v.clone() for k, v in gen.state_dict().items()}
     probes = gen(torch.randn(8, 10), F.one_hot(torch.arange(8), 10).float(), bn_group=4).detach()
