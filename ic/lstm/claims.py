@@ -20,6 +20,7 @@ from .. import reference
 from .. import verdict as V
 from ..report import Collected, frame
 from .frames import IC_FIELDS, ic_frame, sparsity_frame
+from .jobs import is_sparse_control
 from .profiles import get_profile
 
 NOISE_SOURCE = "thesis, noise table"
@@ -129,7 +130,7 @@ def control_claims(sparse: Collected, control: Collected) -> dict[str, V.Verdict
     p = get_profile(sparse.profile)
     if 20 not in p.sparsity_class_counts:
         return {}
-    fields = {**IC_FIELDS, "control": lambda j, r: "stop_rule" in j.config["gen_config"],
+    fields = {**IC_FIELDS, "control": lambda j, r: is_sparse_control(j.config["gen_config"]),
               "default_ic": lambda j, r: "loss" not in j.config and j.config["iterations"] == p.ic_iterations}
     ic = frame(control, "ic", fields)
     ic = ic[ic.control & ic.default_ic & (ic.k == 20) & (ic.variant == "sparse1")] if len(ic) else ic

@@ -17,6 +17,7 @@ from ..report import Collected, frame, summary_columns, summary_text
 from .convergence import convergence_frame
 from .frames import IC_FIELDS, SETTING_FIELDS, VARIANT_NAMES, ic_frame
 from .heatmap import boundary_offset, diagonal_agreement
+from .jobs import is_sparse_control
 from .profiles import get_profile
 
 #: the thesis's Table 5.1 rows by our setting names (the 'all data' row is its noise row at the best σ)
@@ -118,7 +119,7 @@ def converged_counts(summary: pd.DataFrame) -> str:
 
 # ------------------------------------------------------------------------------------------ sparse control
 GEN_FIT = {"key": lambda j, r: j.key, "k": "config.k", "variant": "config.variant", "instance": "seed",
-           "control": lambda j, r: "stop_rule" in j.config, "steps": "result.fit.steps",
+           "control": lambda j, r: is_sparse_control(j.config), "steps": "result.fit.steps",
            "train_mse": "result.train_mse_clean_inputs"}
 
 

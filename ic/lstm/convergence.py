@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..report import Collected, frame
 from .frames import epochs_run
+from .jobs import is_sparse_control
 
 TAIL = 0.2
 REL_TOL = 0.02
@@ -36,7 +37,7 @@ _FIELDS = {
     "key": lambda j, r: j.key, "kind": "kind", "k": "config.k", "sigma": ("config.sigma", np.nan),
     "variant": "config.variant", "batch_size": "config.batch_size", "instance": "seed",
     "renormalise": ("config.renormalise", False), "train_fraction": ("config.train_fraction", 1.0),
-    "schedule": lambda j, r: "to convergence" if "stop_rule" in j.config else (
+    "schedule": lambda j, r: "to convergence" if is_sparse_control(j.config) else (
         "early stopping" if "max_epochs" in j.config else "fixed"),
     "steps": "result.fit.steps", "best_epoch": "result.fit.best_epoch",
     "epochs_run": lambda j, r: epochs_run(r),

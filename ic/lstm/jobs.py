@@ -56,6 +56,12 @@ def _sparse_control_rule(p: Profile, k: int) -> dict:
             "min_rel_improvement": p.min_rel_improvement, "stop_rule": "all_data_epochs_of_steps"}
 
 
+def is_sparse_control(gen_config: dict) -> bool:
+    """Whether a generator's training config is the sparse-generator control's (trained to convergence by
+    :func:`_sparse_control_rule`)."""
+    return "stop_rule" in gen_config
+
+
 def _checkpoint_rule(variant: str) -> dict:
     """Sparse models have no validation data: they keep their best epoch on their own training sequences."""
     return {} if variant == "all" else {"checkpoint": "best_train"}
