@@ -456,7 +456,8 @@ def ablation_table(ic: pd.DataFrame, profile: str) -> pd.DataFrame:
                 row.update(difference=iv.estimate, lo=iv.lo, hi=iv.hi, p=iv.p, n=len(shared))
         rows.append(row)
     df = pd.DataFrame(rows)
-    df.attrs["display"] = {"setting": "change", "repeats": "n", "accuracy": lambda r: _f(r["accuracy"], 3),
+    df.attrs["display"] = {"setting": "change", "repeats": lambda r: str(int(r["n"])) if r["n"] else "not run yet",
+                           "accuracy": lambda r: _f(r["accuracy"], 3),
                            "difference to the main setting (95 % interval)": lambda r: (
                                "—" if math.isnan(r["difference"]) else
                                f"{r['difference']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}]")}
