@@ -166,6 +166,23 @@ def test_claims_and_the_matched_table_on_synthetic_scores():
     assert len(public(matched.reset_index())) == len(matched)
 
 
+def test_kl_variants_and_the_direction_diagnostic():
+    s = {"mean": np.array([[3.0, 1.0, 2.0]]), "std": np.array([[1.0, 2.0, 1.0]])}   # first: class 1, second: 2
+    v = R.kl_variants(s)
+    assert v["forward"][0] == pytest.approx(np.log(0.5) + 5 / 2 - 0.5)          # KL(N(1, 2²) ‖ N(2, 1))
+    assert v["backward"][0] == pytest.approx(np.log(2.0) + 2 / 8 - 0.5)         # KL(N(2, 1) ‖ N(1, 2²))
+    assert v["symmetric"][0] == pytest.approx(v["forward"][0] + v["backward"][0])
+    p = replace(PROFILES["cpu"], name="cpu")
+    col = _synthetic(p, {15: 0.98})
+    table = R.kl_direction_table(col, p)
+    assert list(table.dataset.unique()) == ["MNIST", "Fashion-MNIST"] and len(table) == 6
+    # synthetic: nothing correct is ever rejected (huge KL), so our P_miss is 0 and the ratio at its floor
+    assert (table.ratio_mean < 0.01).all() and set(table.ratio_n) == {3}
+    assert table.loc[table.dataset == "MNIST", "cells"].eq(14).all()             # Table I without its misprint
+    cells = R.kl_direction_cells(col, p)
+    assert len(cells) == 15 + 15 and cells.forward_mean.eq(0).all()
+
+
 def test_vae_benchmark_writes_a_record(tmp_path):
     from ic import bench
 
