@@ -98,7 +98,7 @@ def rejection_frame(col: Collected, dataset: str, thresholds: Iterable[float], e
 
 
 def _thr_label(thr: float) -> str:
-    return "no rejection" if thr == 0 else f"{thr:g}"
+    return "none" if thr == 0 else f"{thr:g}"
 
 
 def _runs(values) -> list[float]:
@@ -134,7 +134,7 @@ def rejection_table(df: pd.DataFrame, source: dict, dims: Iterable[int], thresho
         "dim_z": "dim_z", "Thr": lambda r: _thr_label(r["thr"]),
         "Acc % (source)": lambda r: _fmt(r["source_acc"]), "Acc % (ours)": "acc", "Acc verdict": "acc_verdict",
         "P_miss (source)": lambda r: _fmt(r["source_p_miss"], 3),
-        "P_miss (ours)": lambda r: ("—" if r["thr"] == 0 else _summary(r, "p_miss", 3)),
+        "P_miss (ours)": lambda r: ("—" if r["thr"] == 0 or not r["p_miss_n"] else _mean_sd(r, "p_miss", 3)),
         "P_miss verdict": "p_miss_verdict"}
     return table
 
@@ -201,7 +201,7 @@ def matched_table(col: Collected, dataset: str, profile: str) -> pd.DataFrame:
         "Acc % (ours, same P_miss)": lambda r: "—" if r["skipped"] or not r["acc_n"] else _mean_sd(r, "acc", 2),
         "verdict": lambda r: "—" if r["skipped"] else r["acc_verdict"],
         "rejected % (ours)": lambda r: "—" if r["skipped"] or not r["rejection_n"] else _mean_sd(r, "rejection", 1),
-        "our Thr": lambda r: "—" if r["skipped"] or not r["thr_n"] else _mean_sd(r, "thr", 1)}
+        "our Thr (mean)": lambda r: "—" if r["skipped"] or not r["thr_n"] else f"{r['thr_mean']:.1f}"}
     return table
 
 
