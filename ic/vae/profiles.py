@@ -2,9 +2,10 @@
 
 * ``smoke`` — seconds: 100 training images per class, 2 rounds of 3 steps, 20 probes, 20 re-generations, one
   seed, a few configurations; checks the whole pipeline (tests/test_vae.py runs it end to end).
-* ``cpu`` — what one core of this 2-core CPU affords: ≈ 6 CPU-hours (112 jobs: 2.4 h of training if no model
-  stops early, 3.8 h of scoring) by the cost constants of :mod:`ic.vae.jobs` (measured under load, so
-  pessimistic; ``python -m ic status --profile cpu --only vae`` shows the plan and its estimate). Every table and
+* ``cpu`` — what one core of this 2-core CPU affords: ≈ 6 CPU-hours for the source's tables (112 jobs: 2.4 h of
+  training if no model stops early, 3.8 h of scoring) and ≈ 1.2 h for a control of the training cap (6 jobs) by
+  the cost constants of :mod:`ic.vae.jobs` (measured under load, so pessimistic; ``python -m ic status
+  --profile cpu --only vae`` shows the plan and its estimate). Every table and
   figure of the source, with these reductions, each chosen so that the claim it serves can still be judged:
 
   1. **Tables I, III and VI as the source ran them**: every dim_z, 3 training seeds, the full 10 000-image MNIST
