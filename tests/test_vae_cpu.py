@@ -155,7 +155,7 @@ def test_claims_and_the_matched_table_on_synthetic_scores():
     assert claims.loc["dim_z 15 is the best latent size (MNIST)", "verdict"] == "supports"       # 98.27 vs 90
     # synthetic: every correct probe has KL 50, so nothing correct is rejected: P_miss 0, not the source's 0.048
     assert claims.loc["P_miss at Thr 10: 0.048", "verdict"] == "not reproduced"
-    assert claims.loc["Fashion-MNIST: dim_z 20 beats dim_z 15 (by 9 points)", "verdict"] == "contradicts"
+    assert claims.loc["Fashion-MNIST: dim_z 20 beats dim_z 15", "verdict"] == "contradicts"
     empty = R.claims_frame(Collected("cpu", STUDY.plan(p), {}), p)
     assert set(empty.verdict) == {"not judged yet"} and len(empty) == 11
     matched = R.matched_table(col, "mnist", p).set_index(["dim_z", "source_thr"])
