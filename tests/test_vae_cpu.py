@@ -183,6 +183,19 @@ def test_kl_variants_and_the_direction_diagnostic():
     assert len(cells) == 15 + 15 and cells.forward_mean.eq(0).all()
 
 
+def test_training_cap_control_table_on_synthetic_scores():
+    p = replace(PROFILES["cpu"], name="cpu")
+    col = _synthetic(p, {15: 0.98})
+    table = R.cap_control_table(col, p).set_index("quantity")
+    # both budgets get the same synthetic scores: every paired difference is 0, so 'equivalent'
+    assert set(table.verdict) == {"equivalent"} and (table.d == 0).all() and set(table.longer_n) == {3}
+    capped_only = Collected("cpu", col.jobs, {k: r for k, r in col.records.items()
+                                              if k not in {j.key for j in STUDY.parts(p)["training cap"]}})
+    assert set(R.cap_control_table(capped_only, p).verdict) == {"not run yet"}
+    # Table I does not take the control's scores
+    assert R.dimz_table(col, "mnist", p).set_index(["dim_z", "thr"]).loc[(15, 0.0), "acc_n"] == 3
+
+
 def test_vae_benchmark_writes_a_record(tmp_path):
     from ic import bench
 

@@ -746,7 +746,8 @@ def cap_control_table(col: Collected, profile: str) -> pd.DataFrame:
         if common:
             v = V.effect({s: vals["longer"][s] for s in common}, {s: vals["cap"][s] for s in common},
                          metric=metric_, expected_n=p.seeds)
-            row.update(d=v.estimate, lo=v.lo, hi=v.hi, verdict=v.verdict)
+            row.update(d=v.estimate, lo=v.lo, hi=v.hi, verdict=(f"pending ({len(common)} of {p.seeds} seeds)"
+                                                                 if v.verdict == V.PENDING else v.verdict))
         rows.append(row)
     table = pd.DataFrame(rows)
     digits = lambda r: 3 if r["quantity"].startswith("P_miss") else 2  # noqa: E731
@@ -755,6 +756,7 @@ def cap_control_table(col: Collected, profile: str) -> pd.DataFrame:
         f"≤ {p.max_rounds} rounds (Table I)": lambda r: _summary(r, "cap", digits(r)),
         f"≤ {p.converge_rounds} rounds": lambda r: _summary(r, "longer", digits(r)),
         "difference (95 % interval)": lambda r: ("—" if math.isnan(r["d"]) else
+                                                 f"{r['d']:+.{digits(r)}f}" if math.isnan(r["lo"]) else
                                                  f"{r['d']:+.{digits(r)}f} [{r['lo']:+.{digits(r)}f}, "
                                                  f"{r['hi']:+.{digits(r)}f}]"),
         "verdict": "verdict"}
