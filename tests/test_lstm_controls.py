@@ -141,6 +141,9 @@ def test_effect_calls_a_difference_only_when_the_interval_excludes_zero():
     three = V.effect([0.9, 0.91, 0.9], [0.9, 0.9, 0.91])
     assert three.verdict == V.INCONCLUSIVE and "too few runs" in three.note
     assert V.effect({0: 0.9, 1: 0.8}, {0: 0.5, 1: 0.4}, expected_n=5).verdict == V.PENDING
+    # missing runs come first, also when the interval of the runs in would call the settings equivalent
+    assert V.effect([0.901, 0.901], [0.9, 0.9]).verdict == V.INCONCLUSIVE     # inside the margin, n = 2
+    assert V.effect([0.901, 0.901], [0.9, 0.9], expected_n=3).verdict == V.PENDING
 
 
 def _ic(k, sigma, seed, acc, variant="all", batch=16, preds=None, labels=None, max_entry=0.5, **extra):
