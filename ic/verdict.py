@@ -424,9 +424,8 @@ def effect(a, b, *, metric: Metric = ACCURACY, claim: str = "", expected_n: int 
     else:
         word = HIGHER if our.lo > 0 else LOWER
     n = len(d)
-    if expected_n is not None and n < expected_n:     # runs still missing: no verdict yet, whatever the interval
-        word, note = _guard(word, n, expected_n, False)
-    elif word == EQUIVALENT and n < MIN_N_NEGATIVE and not (n and np.all(d == 0)):
+    missing = expected_n is not None and n < expected_n    # runs still missing: 'pending', whatever the interval
+    if not missing and word == EQUIVALENT and n < MIN_N_NEGATIVE and not (n and np.all(d == 0)):
         word, note = INCONCLUSIVE, f"n = {n} < {MIN_N_NEGATIVE}: too few runs to call the settings equivalent"
     else:
         word, note = _guard(word, n, expected_n, False)

@@ -29,10 +29,8 @@ def ghost_batch_norm(x: torch.Tensor, bn: nn.BatchNorm2d, group: int) -> torch.T
         raise ValueError(f"batch {b} is not a multiple of the BatchNorm group {group}")
     n = b // group
     # statistics in fp32 also under bf16 autocast (as autocast runs batch_norm)
-    xg = x.float().reshape(n, group, c, h * w).transpose(0, 1).reshape(group, n * c, h * w)
-    out = F.batch_norm(xg, None, None, bn.weight.float().repeat(n), bn.bias.float().repeat(n), training=True,
-                       eps=bn.eps)
-    return out.reshape(group, n, c, h * w).transpose(0, 1).reshape(b, c, h, w)
+    xg = x.reshape(n, group, c, h * w).transpose(0, 1).reshape(group, n * c, h * w)
+    return _grouped_batch_norm(xg, bn, n).reshape(group, n, c, h * w).transpose(0, 1).reshape(b, c, h, w)
 
 
 class Generator(nn.Module):

@@ -59,11 +59,16 @@ def _describe(job: Job) -> dict:
             "max_rounds": t["max_rounds"]}
 
 
+#: a ``where`` value of :func:`scores` that matches anything (e.g. every σ² at test)
+ANY = object()
+
+
 def scores(col: Collected, **where) -> list[tuple[dict, dict]]:
     """``(description, per-probe arrays)`` of every finished score job of ``col`` whose description matches
-    ``where`` (e.g. ``dataset="mnist", test_set="mnist_test"``; σ² at test defaults to the training σ², the
-    training budget ``max_rounds`` to the profile's — the control of the training cap asks for its own)."""
-    cap = get_profile(col.profile).max_rounds
+    ``where`` (e.g. ``dataset="mnist", test_set="mnist_test"``; a value :data:`ANY` matches anything). Defaults:
+    σ² at test = the training σ², the training budget ``max_rounds`` = the profile's (the control of the training
+    cap asks for its own)."""
+    where = {"max_rounds": get_profile(col.profile).max_rounds, **where}
     out = []
     for j in col.jobs:
         if j.kind != "score" or j.key not in col.records:
@@ -71,9 +76,7 @@ def scores(col: Collected, **where) -> list[tuple[dict, dict]]:
         d = _describe(j)
         if "test_sigma2" not in where and d["test_sigma2"] != d["sigma2"]:
             continue
-        if "max_rounds" not in where and d["max_rounds"] != cap:
-            continue
-        if all(d[k] == v for k, v in where.items()):
+        if all(v is ANY or d[k] == v for k, v in where.items()):
             out.append((d, load_scores(col.records[j.key])))
     return out
 
@@ -163,6 +166,30 @@ def estimator_table(col: Collected, dataset: str, dim_z: int, thresholds: Iterab
     return table
 
 
+def _table_spec(dataset: str, p) -> tuple[dict, tuple, tuple]:
+    """The source's Table I (MNIST) or III (Fashion-MNIST), and the profile's latent sizes and thresholds for it."""
+    if dataset == "mnist":
+        return reference.VAE_TABLE_I, p.mnist_dims, p.mnist_thresholds
+    return reference.VAE_TABLE_III, p.fmnist_dims, p.fmnist_thresholds
+
+
+def _source_cells(dataset: str, p) -> list[dict]:
+    """The rejecting cells (Thr > 0) of the source's Table I or III at the profile's latent sizes and thresholds,
+    in threshold order: dim_z, Thr, the source's Acc and P_miss, and ``misprint`` when the printed P_miss is below
+    that of a smaller threshold (Table I, dim_z 20, Thr 15: 0.01), which a larger threshold cannot give."""
+    source, dims, thresholds = _table_spec(dataset, p)
+    cells = []
+    for dz in dims:
+        previous = 0.0
+        for thr in thresholds:
+            acc, pm = source.get(dz, {}).get(int(thr), (None, None))
+            if thr == 0 or pm is None:
+                continue
+            cells.append({"dim_z": dz, "thr": float(thr), "acc": acc, "p_miss": pm, "misprint": pm < previous})
+            previous = max(previous, pm)
+    return cells
+
+
 def matched_table(col: Collected, dataset: str, profile: str) -> pd.DataFrame:
     """Table I / III at the source's miss rates instead of its thresholds: for each of the source's (dim_z, Thr)
     rows, our operating point whose P_miss is the largest not above the source's P_miss (:func:`at_p_miss`), per
@@ -171,28 +198,19 @@ def matched_table(col: Collected, dataset: str, profile: str) -> pd.DataFrame:
     trade-off between accuracy and misses does not. A printed P_miss below that of a smaller threshold (Table I,
     dim_z 20, Thr 15: 0.01) is skipped."""
     p = get_profile(profile)
-    dims, thresholds = ((p.mnist_dims, p.mnist_thresholds) if dataset == "mnist"
-                        else (p.fmnist_dims, p.fmnist_thresholds))
-    source = reference.VAE_TABLE_I if dataset == "mnist" else reference.VAE_TABLE_III
     found = scores(col, dataset=dataset, test_set=f"{dataset}_test", sigma2=1.0, n_labelled=None)
     rows = []
-    for dz in dims:
-        runs = [s for d, s in found if d["dim_z"] == dz]
-        previous = 0.0
-        for thr in thresholds:
-            src_acc, src_pm = source.get(dz, {}).get(int(thr), (None, None))
-            if thr == 0 or src_pm is None:
-                continue
-            row = {"dim_z": dz, "source_thr": float(thr), "source_acc": src_acc, "source_p_miss": src_pm,
-                   "skipped": src_pm < previous}
-            previous = max(previous, src_pm)
-            points = [] if row["skipped"] else [at_p_miss(predictions(s), s["labels"], s[f"kl_{ESTIMATOR}"], src_pm)
-                                                for s in runs]
-            accs = [m["acc"] for m in points if m["acc"] is not None]
-            row.update(**summary_columns("acc", accs), **summary_columns("rejection", [m["rejection"] for m in points]),
-                       **summary_columns("thr", [m["thr"] for m in points]),
-                       **_verdict_columns("acc", accs, src_acc, p.seeds, V.VAE_ACCURACY))
-            rows.append(row)
+    for cell in _source_cells(dataset, p):
+        src_pm = cell["p_miss"]
+        row = {"dim_z": cell["dim_z"], "source_thr": cell["thr"], "source_acc": cell["acc"], "source_p_miss": src_pm,
+               "skipped": cell["misprint"]}
+        points = [] if cell["misprint"] else [at_p_miss(predictions(s), s["labels"], s[f"kl_{ESTIMATOR}"], src_pm)
+                                              for d, s in found if d["dim_z"] == cell["dim_z"]]
+        accs = [m["acc"] for m in points if m["acc"] is not None]
+        row.update(**summary_columns("acc", accs), **summary_columns("rejection", [m["rejection"] for m in points]),
+                   **summary_columns("thr", [m["thr"] for m in points]),
+                   **_verdict_columns("acc", accs, cell["acc"], p.seeds, V.VAE_ACCURACY))
+        rows.append(row)
     table = pd.DataFrame(rows)
     table.attrs["display"] = {
         "dim_z, source's Thr": lambda r: f"{r['dim_z']}, {r['source_thr']:g}",
@@ -265,14 +283,7 @@ def test_only_sigma_table(col: Collected, profile: str) -> pd.DataFrame:
     p = get_profile(profile)
     thr = max(p.mnist_thresholds)
     rows = {}
-    for j in col.jobs:
-        if j.kind != "score" or j.key not in col.records:
-            continue
-        d = _describe(j)
-        if (d["dataset"], d["dim_z"], d["sigma2"], d["n_labelled"], d["max_rounds"]) != (
-                "mnist", p.main_dim, 1.0, None, p.max_rounds):
-            continue
-        s = load_scores(col.records[j.key])
+    for d, s in scores(col, dataset="mnist", dim_z=p.main_dim, sigma2=1.0, n_labelled=None, test_sigma2=ANY):
         m = rejection_metrics(predictions(s), s["labels"], s["kl_gaussian"], thr)
         rows.setdefault((d["test_set"], d["test_sigma2"]), []).append((100 * float(correct(s).mean()), m["rejection"]))
     out = [{"test_set": t, "test_sigma2": s2, **summary_columns("acc", [a for a, _ in v]),
@@ -507,9 +518,7 @@ def cost_table(col: Collected) -> pd.DataFrame:
 def dimz_table(col: Collected, dataset: str, profile: str) -> pd.DataFrame:
     """Table I (MNIST) or Table III (Fashion-MNIST) of ``profile`` from the stored scores."""
     p = get_profile(profile)
-    dims, thresholds = ((p.mnist_dims, p.mnist_thresholds) if dataset == "mnist"
-                        else (p.fmnist_dims, p.fmnist_thresholds))
-    source = reference.VAE_TABLE_I if dataset == "mnist" else reference.VAE_TABLE_III
+    source, dims, thresholds = _table_spec(dataset, p)
     return rejection_table(rejection_frame(col, dataset, thresholds), source, dims, thresholds, p.seeds)
 
 
@@ -573,11 +582,10 @@ def claims(col: Collected, profile: str) -> list:
         miss = _by_seed(col, "mnist", main, thr, what="p_miss")
         out.append(V.level(miss, t1[main][thr][1], metric=V.P_MISS, source_label=lab + ", Table I",
                            claim=f"P_miss at Thr {thr}: 0.048"))
-    sigma = {s2: _by_seed(col, "mnist", main, 0, sigma2=s2, test_set="mnist_probes") for s2 in (0.5, 1.0)}
-    seed0 = [{d["sigma2"]: correct(s) for d, s in scores(col, dataset="mnist", dim_z=main, n_labelled=None,
-                                                          test_set="mnist_probes", seed=0)}]
-    if all(sigma.values()) and {0.5, 1.0} <= set(seed0[0]):
-        out.append(V.compare_probes(seed0[0][0.5], seed0[0][1.0], reference.VAE_TABLE_II[main][0.5] / 100,
+    seed0 = {d["sigma2"]: correct(s) for d, s in scores(col, dataset="mnist", dim_z=main, n_labelled=None,
+                                                         test_set="mnist_probes", seed=0)}
+    if {0.5, 1.0} <= set(seed0):
+        out.append(V.compare_probes(seed0[0.5], seed0[1.0], reference.VAE_TABLE_II[main][0.5] / 100,
                                     t1[main][0][0] / 100, metric=ACCURACY_FRACTION, source_label=lab + ", Table II",
                                     claim=f"σ² 0.5 beats σ² 1 (MNIST, dim_z {main})"))
     fm = {dz: _by_seed(col, "fashion_mnist", dz, 0) for dz in (15, 20)}
@@ -792,24 +800,17 @@ def kl_direction_table(col: Collected, profile: str) -> pd.DataFrame:
     never used for our results (they keep the paper's direction)."""
     p = get_profile(profile)
     rows = []
-    for dataset, source, dims in (("mnist", reference.VAE_TABLE_I, p.mnist_dims),
-                                  ("fashion_mnist", reference.VAE_TABLE_III, p.fmnist_dims)):
+    for dataset in ("mnist", "fashion_mnist"):
+        cells = [c for c in _source_cells(dataset, p) if not c["misprint"]]
         per_seed: dict[str, dict[int, list]] = {}
         for d, s in scores(col, dataset=dataset, test_set=f"{dataset}_test", sigma2=1.0, n_labelled=None):
-            if d["dim_z"] not in dims:
-                continue
             pred, variants = predictions(s), kl_variants(s)
             for label, key in KL_VARIANTS.items():
-                previous = 0.0
-                for thr, (src_acc, src_pm) in sorted(source[d["dim_z"]].items()):
-                    if thr == 0 or src_pm is None:
-                        continue
-                    if src_pm < previous:                  # the misprint (Table I, dim_z 20, Thr 15)
-                        continue
-                    previous = src_pm
-                    m = rejection_metrics(pred, s["labels"], variants[key], thr)
+                for c in (c for c in cells if c["dim_z"] == d["dim_z"]):
+                    m = rejection_metrics(pred, s["labels"], variants[key], c["thr"])
                     per_seed.setdefault(label, {}).setdefault(d["seed"], []).append(
-                        (math.log(max(m["p_miss"], 1e-4) / src_pm), None if m["acc"] is None else m["acc"] - src_acc))
+                        (math.log(max(m["p_miss"], 1e-4) / c["p_miss"]),
+                         None if m["acc"] is None else m["acc"] - c["acc"]))
         for label in KL_VARIANTS:
             seeds = per_seed.get(label, {})
             ratio = [math.exp(np.mean([r for r, _ in cells])) for cells in seeds.values()]
@@ -830,20 +831,16 @@ def kl_direction_cells(col: Collected, profile: str) -> pd.DataFrame:
     seeds)."""
     p = get_profile(profile)
     rows = []
-    for dataset, source, dims in (("mnist", reference.VAE_TABLE_I, p.mnist_dims),
-                                  ("fashion_mnist", reference.VAE_TABLE_III, p.fmnist_dims)):
-        found = [(d, s) for d, s in scores(col, dataset=dataset, test_set=f"{dataset}_test", sigma2=1.0,
-                                           n_labelled=None) if d["dim_z"] in dims]
-        for dz in dims:
-            runs = [(predictions(s), s["labels"], kl_variants(s)) for d, s in found if d["dim_z"] == dz]
-            for thr, (_, src_pm) in sorted(source.get(dz, {}).items()):
-                if thr == 0 or src_pm is None:
-                    continue
-                pm = {k: [rejection_metrics(pr, lab, v[k], thr)["p_miss"] for pr, lab, v in runs]
-                      for k in ("forward", "symmetric")}
-                rows.append({"dataset": DATASET_LABEL[dataset], "dim_z": dz, "thr": float(thr),
-                             "source_p_miss": src_pm, **summary_columns("forward", pm["forward"]),
-                             **summary_columns("symmetric", pm["symmetric"])})
+    for dataset in ("mnist", "fashion_mnist"):
+        found = scores(col, dataset=dataset, test_set=f"{dataset}_test", sigma2=1.0, n_labelled=None)
+        runs = {dz: [(predictions(s), s["labels"], kl_variants(s)) for d, s in found if d["dim_z"] == dz]
+                for dz in _table_spec(dataset, p)[1]}
+        for c in _source_cells(dataset, p):
+            pm = {k: [rejection_metrics(pr, lab, v[k], c["thr"])["p_miss"] for pr, lab, v in runs[c["dim_z"]]]
+                  for k in ("forward", "symmetric")}
+            rows.append({"dataset": DATASET_LABEL[dataset], "dim_z": c["dim_z"], "thr": c["thr"],
+                         "source_p_miss": c["p_miss"], **summary_columns("forward", pm["forward"]),
+                         **summary_columns("symmetric", pm["symmetric"])})
     table = pd.DataFrame(rows)
     table.attrs["display"] = {"dataset": "dataset", "dim_z": "dim_z", "Thr": lambda r: f"{r['thr']:g}",
                               "P_miss (source)": lambda r: _fmt(r["source_p_miss"], 3),
