@@ -434,13 +434,20 @@ def effect(a, b, *, metric: Metric = ACCURACY, claim: str = "", expected_n: int 
                    p_signflip=signflip_p(d) if n else math.nan)
 
 
+def probe_interval(correct_a, correct_b, metric: Metric, confidence: float = CONFIDENCE) -> Interval:
+    """:func:`mcnemar_interval` in the unit of ``metric`` (an accuracy difference in percentage points when the
+    metric is a percentage)."""
+    iv = mcnemar_interval(correct_a, correct_b, confidence)
+    k = 100.0 if metric.unit == "percent" else 1.0
+    return replace(iv, estimate=k * iv.estimate, lo=k * iv.lo, hi=k * iv.hi)
+
+
 def compare_probes(correct_a, correct_b, source_a, source_b, *, kind: str = BEATS, metric: Metric = ACCURACY,
                    claim: str = "", source_label: str = "") -> Verdict:
-    """As :func:`compare`, from per-probe correctness (booleans) of A and B on the same probes (McNemar)."""
-    if metric.unit != "fraction":
-        raise ValueError("per-probe correctness gives accuracy as a fraction: use ACCURACY-like metrics")
+    """As :func:`compare`, from per-probe correctness (booleans) of A and B on the same probes (McNemar); the
+    source's accuracies and the verdict in the unit of ``metric`` (fraction or percent)."""
     src, src_lo, src_hi = _source_difference(source_a, source_b, metric)
-    our = mcnemar_interval(correct_a, correct_b)
+    our = probe_interval(correct_a, correct_b, metric)
     n = len(np.asarray(correct_a))
     word, note = _comparison(kind, our, None, n, src, metric, None)
     return Verdict(claim, source_label, kind, metric, src, our.estimate, math.nan, n, our.lo, our.hi, our.p,
@@ -469,7 +476,8 @@ def best(ours: Mapping, source: Mapping, claimed, *, metric: Metric = ACCURACY, 
             raise ValueError(f"the source does not rank {claimed!r} above {r!r}: not a 'best' claim")
         if probes:
             d, n = None, len(np.asarray(ours[claimed]))
-            our, wide = mcnemar_interval(ours[claimed], ours[r]), mcnemar_interval(ours[claimed], ours[r], adjusted)
+            our, wide = (probe_interval(ours[claimed], ours[r], metric),
+                         probe_interval(ours[claimed], ours[r], metric, adjusted))
         else:
             d = _paired(ours[claimed], ours[r], metric)
             n, our, wide = len(d), mean_interval(d), mean_interval(d, adjusted)

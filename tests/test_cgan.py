@@ -218,3 +218,17 @@ def test_the_cpu_profile_caps_the_other_noise_sizes_below_the_main_one():
     # a GAN's inversions name its cap and depend on every epoch job up to it
     assert J.ic_job(cpu, 10).config["generator"]["max_epochs"] == 20 and len(J.ic_job(cpu, 10).deps) == 20
     assert J.ic_job(cpu, 25).config["generator"]["max_epochs"] == 30
+
+
+def test_setting_texts_name_the_glue_keys_of_every_setting():
+    import pandas as pd
+
+    from ic.cgan.report import setting_texts
+
+    table = pd.DataFrame({"late_k": [-1, 10], "ours_n": [3, 0], "ours_mean": [0.7034, float("nan")],
+                          "verdict": ["reproduced", "not run yet"]})
+    assert setting_texts(table, "late_k", "cgan_late") == {
+        "cgan_late_m1": "0.703", "cgan_late_m1_verdict": "reproduced",
+        "cgan_late_10": "not run yet", "cgan_late_10_verdict": "not run yet"}
+    alpha = pd.DataFrame({"alpha": [0.5], "ours_n": [1], "ours_mean": [0.5], "verdict": ["partly"]})
+    assert set(setting_texts(alpha, "alpha", "cgan_alpha")) == {"cgan_alpha_0_5", "cgan_alpha_0_5_verdict"}

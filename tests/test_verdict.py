@@ -201,6 +201,12 @@ def test_mcnemar_comparisons():
     assert v.p == pytest.approx(exact_p(65, 100)) and v.p < 0.05 and v.verdict == V.SUPPORTS
     assert v.estimate == pytest.approx(0.03) and v.n == 1000
     assert V.compare_probes(*probes(35, 65), 0.73, 0.72).verdict == V.CONTRADICTS
+    # the same probes judged in percent: the same verdict and p, the difference in percentage points
+    pc = V.compare_probes(*probes(65, 35), 73.0, 72.0, metric=V.VAE_ACCURACY)
+    assert pc.verdict == v.verdict and pc.p == v.p and pc.estimate == pytest.approx(3.0)
+    assert (pc.lo, pc.hi) == pytest.approx((100 * v.lo, 100 * v.hi))
+    with pytest.raises(ValueError, match="multiply fractions by 100"):
+        V.compare_probes(*probes(65, 35), 0.73, 0.72, metric=V.VAE_ACCURACY)
 
 
 # ------------------------------------------------------------------------------------------- multiplicity

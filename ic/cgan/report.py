@@ -354,6 +354,17 @@ def _value_label(setting: str, value) -> str:
     return str(int(value))
 
 
+def setting_texts(table: pd.DataFrame, setting: str, prefix: str) -> dict[str, str]:
+    """The glue texts of a setting table: ``{prefix}_{value}`` → our mean (or "not run yet") and
+    ``{prefix}_{value}_verdict`` → its verdict ("." as "_", "-" as "m" in the key: ``cgan_late_m1``)."""
+    texts = {}
+    for _, row in table.iterrows():
+        key = f"{prefix}_{_value_label(setting, row[setting])}".replace(".", "_").replace("-", "m")
+        texts[key] = "not run yet" if row["ours_n"] == 0 else f"{row['ours_mean']:.3f}"
+        texts[key + "_verdict"] = row["verdict"]
+    return texts
+
+
 def claims(ic: pd.DataFrame, baselines: pd.DataFrame, profile: str) -> list:
     """The source's claims judged on our runs (:mod:`ic.verdict`): levels and paired comparisons on per-probe
     correctness (the same probes and noise seeds in every setting)."""

@@ -35,9 +35,6 @@ RANK = "mean"                   # the primary class score
 REJECTION = V.Metric("rejection (%)", "percent", 1.0, (0.0, 100.0),
                      "one percentage point: the source's rejection rates at adjacent thresholds differ by 1.3–2.5 "
                      "points")
-#: accuracy as a fraction with the VAE accuracy's margin (half a point), for per-probe comparisons (McNemar)
-ACCURACY_FRACTION = V.Metric("accuracy", "fraction", V.VAE_ACCURACY.margin / 100, (0.0, 1.0),
-                             V.VAE_ACCURACY.why, digits=4)
 DATASET_LABEL = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 
 
@@ -255,13 +252,16 @@ def sigma_table(col: Collected, dataset: str, profile: str) -> pd.DataFrame:
             row = {"dim_z": dz, "sigma2": s2, "source_acc": src, **summary_columns("acc", accs),
                    **_verdict_columns("acc", accs, src, seeds, V.VAE_ACCURACY),
                    "delta": math.nan, "delta_lo": math.nan, "delta_hi": math.nan, "delta_verdict": "—"}
+            src_ref = src_dim.get(dz, {}).get(0, (None,))[0]
             if s2 != 1.0 and common:
                 a, b = runs[common[0]], ref[common[0]]
-                src_ref = src_dim.get(dz, {}).get(0, (None,))[0]
-                v = V.compare_probes(a, b, (src or 50) / 100, (src_ref or 50) / 100, kind=V.BEATS,
-                                     metric=ACCURACY_FRACTION, claim=f"σ² {s2:g} vs 1")
-                row.update(delta=100 * v.estimate, delta_lo=100 * v.lo, delta_hi=100 * v.hi,
-                           delta_verdict=v.verdict if src is not None and src_ref is not None else "—")
+                if src is not None and src_ref is not None:
+                    v = V.compare_probes(a, b, src, src_ref, kind=V.BEATS, metric=V.VAE_ACCURACY,
+                                         claim=f"σ² {s2:g} vs 1")
+                    row.update(delta=v.estimate, delta_lo=v.lo, delta_hi=v.hi, delta_verdict=v.verdict)
+                else:
+                    iv = V.probe_interval(a, b, V.VAE_ACCURACY)
+                    row.update(delta=iv.estimate, delta_lo=iv.lo, delta_hi=iv.hi)
             out.append(row)
     table = pd.DataFrame(out)
     table.attrs["display"] = {
@@ -585,8 +585,8 @@ def claims(col: Collected, profile: str) -> list:
     seed0 = {d["sigma2"]: correct(s) for d, s in scores(col, dataset="mnist", dim_z=main, n_labelled=None,
                                                          test_set="mnist_probes", seed=0)}
     if {0.5, 1.0} <= set(seed0):
-        out.append(V.compare_probes(seed0[0.5], seed0[1.0], reference.VAE_TABLE_II[main][0.5] / 100,
-                                    t1[main][0][0] / 100, metric=ACCURACY_FRACTION, source_label=lab + ", Table II",
+        out.append(V.compare_probes(seed0[0.5], seed0[1.0], reference.VAE_TABLE_II[main][0.5],
+                                    t1[main][0][0], metric=V.VAE_ACCURACY, source_label=lab + ", Table II",
                                     claim=f"σ² 0.5 beats σ² 1 (MNIST, dim_z {main})"))
     fm = {dz: _by_seed(col, "fashion_mnist", dz, 0) for dz in (15, 20)}
     if complete(fm[20]):
@@ -631,7 +631,7 @@ def claims_frame(col: Collected, profile: str) -> pd.DataFrame:
         ("Acc at Thr 10: 99.73 %", "Table I", "99.73 %"),
         ("P_miss at Thr 10: 0.048", "Table I", "0.048"),
         (f"σ² 0.5 beats σ² 1 (MNIST, dim_z {main})", "Table II",
-         f"{(reference.VAE_TABLE_II[main][0.5] - t1[main][0][0]) / 100:+.4f}"),
+         f"{reference.VAE_TABLE_II[main][0.5] - t1[main][0][0]:+.2f} pp"),
         ("Fashion-MNIST without rejection (dim_z 20): 89.0 %", "Table III", "89.00 %"),
         ("Fashion-MNIST: dim_z 20 beats dim_z 15", "Table III",
          f"{reference.VAE_TABLE_III[20][0][0] - reference.VAE_TABLE_III[15][0][0]:+.2f} pp"),
