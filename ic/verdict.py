@@ -426,7 +426,11 @@ def effect(a, b, *, metric: Metric = ACCURACY, claim: str = "", expected_n: int 
     n = len(d)
     missing = expected_n is not None and n < expected_n    # runs still missing: 'pending', whatever the interval
     if not missing and word == EQUIVALENT and n < MIN_N_NEGATIVE and not (n and np.all(d == 0)):
-        word, note = INCONCLUSIVE, f"n = {n} < {MIN_N_NEGATIVE}: too few runs to call the settings equivalent"
+        note = f"n = {n} < {MIN_N_NEGATIVE}: too few runs to call the settings equivalent"
+        if not our.zero_spread and (our.lo > 0 or our.hi < 0):   # still a difference: the positive finding
+            word, note = HIGHER if our.lo > 0 else LOWER, _join(note, f"smaller than the margin {metric.margin:g}")
+        else:
+            word = INCONCLUSIVE
     else:
         word, note = _guard(word, n, expected_n, False)
     return Verdict(claim, "ours only", "effect", metric, math.nan, our.estimate, _std(d), n, our.lo, our.hi, our.p,
@@ -609,9 +613,10 @@ def rule_sections() -> dict[str, str]:
         "ours": (
             f"Comparisons of two of our own settings that the source did not make (an ablation, a control, a "
             f"training schedule against another) use the same paired {c} interval of the mean difference A − B: "
-            f"**higher** or **lower** when it excludes zero, **equivalent** when it lies within ± *m*, "
-            f"**inconclusive** otherwise; an equivalence counts as a negative finding under the few-runs rule "
-            f"below."),
+            f"**equivalent** when it lies within ± *m*, else **higher** or **lower** when it excludes zero, "
+            f"**inconclusive** otherwise. An equivalence counts as a negative finding under the few-runs rule "
+            f"below; with too few runs for it, an interval within ± *m* that excludes zero is called **higher** "
+            f"or **lower** (a difference smaller than the margin), one that includes zero **inconclusive**."),
         "best": (
             f"\"X is the best of K settings\" is the set of K − 1 claims \"X beats Y\", one per rival Y. It is "
             f"**supported** only when every one of them is supported by its {c} interval: all must hold at once, "

@@ -140,6 +140,11 @@ def test_effect_calls_a_difference_only_when_the_interval_excludes_zero():
     # equivalence is a negative finding: not from three runs
     three = V.effect([0.9, 0.91, 0.9], [0.9, 0.9, 0.91])
     assert three.verdict == V.INCONCLUSIVE and "too few runs" in three.note
+    # ... but a difference within the margin that the interval resolves is still a (positive) difference
+    small = V.effect([0.93, 0.92, 0.94], [0.9, 0.9, 0.91])
+    assert small.lo > 0 and small.hi < small.metric.margin
+    assert small.verdict == V.HIGHER and "smaller than the margin" in small.note
+    assert V.effect([0.9, 0.9, 0.91], [0.93, 0.92, 0.94]).verdict == V.LOWER
     assert V.effect({0: 0.9, 1: 0.8}, {0: 0.5, 1: 0.4}, expected_n=5).verdict == V.PENDING
     # missing runs come first, also when the interval of the runs in would call the settings equivalent
     assert V.effect([0.901, 0.901], [0.9, 0.9]).verdict == V.INCONCLUSIVE     # inside the margin, n = 2

@@ -189,6 +189,19 @@ def test_training_cap_control_table_on_synthetic_scores():
     table = R.cap_control_table(col, p).set_index("quantity")
     # both budgets get the same synthetic scores: every paired difference is 0, so 'equivalent'
     assert set(table.verdict) == {"equivalent"} and (table.d == 0).all() and set(table.longer_n) == {3}
+    # the longer-trained runs are also judged against the source's Table I value of each quantity
+    assert table.loc["Acc % without rejection", "source"] == 98.27
+    assert table.loc["P_miss at Thr 10", "source"] == 0.048
+    assert not any(v.startswith(("pending", "not run")) for v in table.source_verdict)
+    # the KL-scale diagnostic: both budgets have the same synthetic scores, so the same medians, and the KL of
+    # the correct probes is the median of the stored KL over the probes the smallest mean classifies correctly
+    scale = R.kl_scale_table(col, p)
+    assert list(scale.rounds) == [p.max_rounds, p.converge_rounds] and set(scale.kl_n) == {3}
+    cols = ["gap_mean", "spread_mean", "spread2_mean", "kl_mean"]
+    assert np.allclose(scale[cols].iloc[0], scale[cols].iloc[1]) and (scale.gap_mean > 0).all()
+    capped = R.scores(col, dataset="mnist", dim_z=15, n_labelled=None, test_set="mnist_test", max_rounds=p.max_rounds)
+    assert scale.kl_mean.iloc[0] == pytest.approx(np.mean([np.median(s["kl_gaussian"][R.correct(s)])
+                                                           for _, s in capped]))
     capped_only = Collected("cpu", col.jobs, {k: r for k, r in col.records.items()
                                               if k not in {j.key for j in STUDY.parts(p)["training cap"]}})
     assert set(R.cap_control_table(capped_only, p).verdict) == {"not run yet"}

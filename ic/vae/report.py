@@ -717,6 +717,26 @@ def key_numbers(col: Collected, profile: str) -> dict[str, str]:
     out["vae_cap_rounds"] = str(p.max_rounds)
     cost = cost_table(col)
     out["vae_cpu_hours"] = f"{float(cost[cost.job == 'total'].cpu_h.iloc[0]):.1f}"
+    ctl = cap_control_table(col, profile)
+    for label, key in (("Acc % without rejection", "plain"), ("P_miss at Thr 10", "p_miss10"),
+                       (f"Acc % at the source's P_miss {reference.VAE_TABLE_I[main][10][1]}", "matched")):
+        r = ctl[ctl.quantity == label].iloc[0] if len(ctl) else None
+        digits = 3 if key == "p_miss10" else 2
+        out[f"vae_ctl_{key}"] = "not run yet" if r is None else _summary(r, "longer", digits)
+        out[f"vae_ctl_{key}_d"] = ("not run yet" if r is None or math.isnan(r["d"]) else
+                                   f"{r['d']:+.{digits}f}" if math.isnan(r["lo"]) else
+                                   f"{r['d']:+.{digits}f} ({r['lo']:+.{digits}f} to {r['hi']:+.{digits}f})")
+        out[f"vae_ctl_{key}_verdict"] = "not run yet" if r is None else r["verdict"]
+        out[f"vae_ctl_{key}_source_verdict"] = "not run yet" if r is None else r["source_verdict"]
+    per_class_ctl = tr[(tr.dataset == "MNIST") & (tr.labels == "all") & (tr.models == "per class")
+                       & (tr.sigma2 == 1.0) & (tr.max_rounds == p.converge_rounds)] if p.converge_rounds else tr[:0]
+    scale = kl_scale_table(col, profile)
+    for key in ("gap", "spread", "spread2", "kl"):
+        for which, r in (("cap", 0), ("longer", 1)):
+            out[f"vae_ctl_{key}_{which}"] = (_summary(scale.iloc[r], key, 2 if key.startswith("spread") else 1)
+                                             if len(scale) and scale.iloc[r][f"{key}_n"] else "not run yet")
+    out["vae_ctl_at_cap"] = (f"{int(per_class_ctl.at_cap.sum())} of {int(per_class_ctl.n_models.sum())}"
+                             if len(per_class_ctl) else "not run yet")
     return out
 
 
@@ -742,15 +762,18 @@ def cap_control_table(col: Collected, profile: str) -> pd.DataFrame:
         return m["p_miss"] if what == "p_miss" else m["acc"]
 
     rows = []
-    for what, label, metric_ in (("plain", "Acc % without rejection", V.VAE_ACCURACY),
-                                 ("thr10", "Acc % at Thr 10", V.VAE_ACCURACY),
-                                 ("p_miss", "P_miss at Thr 10", V.P_MISS),
-                                 ("matched", f"Acc % at the source's P_miss {t1[10][1]}", V.VAE_ACCURACY)):
+    for what, label, metric_, source in (("plain", "Acc % without rejection", V.VAE_ACCURACY, t1[0][0]),
+                                         ("thr10", "Acc % at Thr 10", V.VAE_ACCURACY, t1[10][0]),
+                                         ("p_miss", "P_miss at Thr 10", V.P_MISS, t1[10][1]),
+                                         ("matched", f"Acc % at the source's P_miss {t1[10][1]}", V.VAE_ACCURACY,
+                                          t1[10][0])):
         vals = {k: {seed: metric(s, what) for seed, s in r.items()} for k, r in runs.items()}
         common = sorted(set(vals["cap"]) & set(vals["longer"]))
-        row = {"quantity": label, **summary_columns("cap", vals["cap"].values()),
-               **summary_columns("longer", vals["longer"].values()), "d": math.nan, "lo": math.nan,
-               "hi": math.nan, "verdict": "not run yet" if not common else ""}
+        longer = list(vals["longer"].values())
+        row = {"quantity": label, "source": source, **summary_columns("cap", vals["cap"].values()),
+               **summary_columns("longer", longer), "d": math.nan, "lo": math.nan,
+               "hi": math.nan, "verdict": "not run yet" if not common else "",
+               "source_verdict": _verdict_columns("longer", longer, source, p.seeds, metric_)["longer_verdict"]}
         if common:
             v = V.effect({s: vals["longer"][s] for s in common}, {s: vals["cap"][s] for s in common},
                          metric=metric_, expected_n=p.seeds)
@@ -761,13 +784,47 @@ def cap_control_table(col: Collected, profile: str) -> pd.DataFrame:
     digits = lambda r: 3 if r["quantity"].startswith("P_miss") else 2  # noqa: E731
     table.attrs["display"] = {
         "quantity": "quantity",
+        "source": lambda r: _fmt(r["source"], digits(r)),
         f"≤ {p.max_rounds} rounds (Table I)": lambda r: _summary(r, "cap", digits(r)),
         f"≤ {p.converge_rounds} rounds": lambda r: _summary(r, "longer", digits(r)),
-        "difference (95 % interval)": lambda r: ("—" if math.isnan(r["d"]) else
-                                                 f"{r['d']:+.{digits(r)}f}" if math.isnan(r["lo"]) else
-                                                 f"{r['d']:+.{digits(r)}f} [{r['lo']:+.{digits(r)}f}, "
-                                                 f"{r['hi']:+.{digits(r)}f}]"),
+        f"≤ {p.converge_rounds} against the source": "source_verdict",
+        f"{p.converge_rounds} − {p.max_rounds} rounds (95 % interval)": lambda r: (
+            "—" if math.isnan(r["d"]) else f"{r['d']:+.{digits(r)}f}" if math.isnan(r["lo"]) else
+            f"{r['d']:+.{digits(r)}f} [{r['lo']:+.{digits(r)}f}, {r['hi']:+.{digits(r)}f}]"),
         "verdict": "verdict"}
+    return table
+
+
+def kl_scale_table(col: Collected, profile: str) -> pd.DataFrame:
+    """Why the KL scale moves with the training budget, measured on the control's scores: per budget (Table I's
+    cap and ``converge_rounds``), the medians over the MNIST test probes of the gap between the second-best and
+    the best class's mean cross-entropy, of the standard deviation of the best class's 300 cross-entropies, and
+    of the second-best's, and of the KL(first ‖ second) of the correctly classified probes (mean ± sd over
+    seeds). For Gaussians the KL is dominated by gap² / (2 sd_second²), so a wider second class lowers it."""
+    p = get_profile(profile)
+    if not p.converge_rounds:
+        return pd.DataFrame()
+    rows = []
+    for rounds in (p.max_rounds, p.converge_rounds):
+        per_seed = {"gap": [], "spread": [], "spread2": [], "kl": []}
+        for _, s in scores(col, dataset="mnist", dim_z=p.main_dim, sigma2=1.0, n_labelled=None,
+                           test_set="mnist_test", max_rounds=rounds):
+            mean, std = np.asarray(s["mean"]), np.asarray(s["std"])
+            order = np.argsort(mean, axis=1)
+            rows_ = np.arange(len(mean))
+            per_seed["gap"].append(float(np.median(mean[rows_, order[:, 1]] - mean[rows_, order[:, 0]])))
+            per_seed["spread"].append(float(np.median(std[rows_, order[:, 0]])))
+            per_seed["spread2"].append(float(np.median(std[rows_, order[:, 1]])))
+            per_seed["kl"].append(float(np.median(np.asarray(s[f"kl_{ESTIMATOR}"])[correct(s)])))
+        rows.append({"rounds": int(rounds), **{k: v for name, vals in per_seed.items()
+                                          for k, v in summary_columns(name, vals).items()}})
+    table = pd.DataFrame(rows)
+    table.attrs["display"] = {
+        "training": lambda r: f"≤ {int(r['rounds'])} rounds" + (" (Table I)" if r["rounds"] == p.max_rounds else ""),
+        "second − best mean cross-entropy (nats)": lambda r: _summary(r, "gap", 1),
+        "sd of the best class's 300 (nats)": lambda r: _summary(r, "spread", 2),
+        "sd of the second class's 300 (nats)": lambda r: _summary(r, "spread2", 2),
+        "KL(first ‖ second), correct probes": lambda r: _summary(r, "kl", 1)}
     return table
 
 
