@@ -9,7 +9,7 @@ applied only by :func:`public` when the table is shown.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -156,6 +156,20 @@ def level_columns(values: Iterable[float], source, instances: int, metric: V.Met
     v = V.level(values, source, metric=metric, expected_n=instances)
     word = f"{v.verdict} ({len(values)} of {instances} runs)" if v.verdict == V.PENDING else v.verdict
     return {"verdict": word, "lo": v.lo, "hi": v.hi}
+
+
+def probe_level_columns(correct_runs: Sequence, source, instances: int, metric: V.Metric = V.ACCURACY) -> dict:
+    """As :func:`level_columns`, for runs scored on a *subset* of the test set the source used (a probe set): the
+    level is judged on per-probe correctness averaged over the runs (the same probes in every run), so that the
+    error of using the subset counts — with 1 000 probes it is often larger than the spread between runs.
+    ``correct_runs``: one boolean array per run; accuracy in the unit of ``metric``."""
+    runs = list(correct_runs)
+    if source is None or not runs:
+        return {"verdict": "—", "lo": math.nan, "hi": math.nan}
+    if len(runs) < instances:
+        return {"verdict": f"{V.PENDING} ({len(runs)} of {instances} runs)", "lo": math.nan, "hi": math.nan}
+    v = V.level_probes(runs, source, metric=metric)
+    return {"verdict": v.verdict, "lo": v.lo, "hi": v.hi}
 
 
 def interval_text(row: Mapping, digits: int = 2) -> str:

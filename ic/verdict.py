@@ -438,6 +438,22 @@ def effect(a, b, *, metric: Metric = ACCURACY, claim: str = "", expected_n: int 
                    p_signflip=signflip_p(d) if n else math.nan)
 
 
+def level_probes(correct_runs, source, *, metric: Metric = ACCURACY, claim: str = "",
+                 source_label: str = "") -> Verdict:
+    """As :func:`level`, for runs scored on a subset of the source's test set (a probe set): the units are the
+    probes, each with its correctness averaged over the runs (the same probes in every run), so that the error
+    of using the subset counts. ``correct_runs``: one boolean array per run; the accuracy in ``metric``'s unit."""
+    runs = [np.asarray(c, dtype=float) for c in correct_runs]
+    if not runs or len({r.shape for r in runs}) != 1 or runs[0].ndim != 1:
+        raise ValueError("level_probes needs one 1-D correctness array per run, all over the same probes")
+    per_probe = (100.0 if metric.unit == "percent" else 1.0) * np.mean(runs, axis=0)
+    v = level(per_probe, source, metric=replace(metric, plausible=metric.bounds), claim=claim,
+              source_label=source_label)
+    # the spread of 0/1 outcomes over probes says nothing to a reader: no ±, the unit in the note
+    return replace(v, std=math.nan, note=_join(f"unit: {len(per_probe)} probes, each averaged over {len(runs)} "
+                                               f"run{'s' if len(runs) > 1 else ''}", v.note))
+
+
 def probe_interval(correct_a, correct_b, metric: Metric, confidence: float = CONFIDENCE) -> Interval:
     """:func:`mcnemar_interval` in the unit of ``metric`` (an accuracy difference in percentage points when the
     metric is a percentage)."""
@@ -584,7 +600,10 @@ def rule_sections() -> dict[str, str]:
             f"(an accuracy cannot exceed 1). When the source published "
             f"its individual runs, the interval is Welch's interval of our mean minus theirs (unequal variances), "
             f"placed around their mean, so that it carries both spreads; when it published one number, that "
-            f"number is taken as exact. Each metric has an equivalence margin *m*, the largest difference we "
+            f"number is taken as exact. When our runs scored only a subset of the source's test set (a probe "
+            f"set), the units are the probes instead — each probe's correctness averaged over our runs — so that "
+            f"the interval also carries the error of using the subset. Each metric has an equivalence margin *m*, "
+            f"the largest difference we "
             f"still call the same number (table below). Against the source's value *v*:\n\n"
             f"- **reproduced**: the whole interval lies within *v* ± *m*;\n"
             f"- **not reproduced**: the whole interval lies outside *v* ± *m*;\n"

@@ -291,3 +291,16 @@ def test_best_accepts_runs_keyed_by_unit():
     ours = {"a": {0: 0.9, 1: 0.92, 2: 0.91}, "b": {0: 0.5, 1: 0.52, 2: 0.49}}
     v = V.best(ours, {"a": 0.9, "b": 0.5}, "a")
     assert v.verdict == V.SUPPORTS and v.estimate > 0.3
+
+
+def test_level_on_a_probe_subset_counts_the_probe_sampling_error():
+    # three seeds that agree on every probe: no spread between seeds, but 1 000 probes only estimate the accuracy
+    run = np.r_[np.ones(900), np.zeros(100)].astype(bool)
+    v = V.level_probes([run, run, run], 90.0, metric=V.VAE_ACCURACY)
+    assert v.estimate == pytest.approx(90.0) and v.n == 1000 and math.isnan(v.std) and "1000 probes" in v.note
+    assert v.hi - v.lo == pytest.approx(2 * 1.96 * math.sqrt(0.09 / 1000) * 100, rel=0.01)
+    assert v.verdict == V.INCONCLUSIVE                 # ± 1.9 pp: cannot tell 90.0 within the 0.5 pp margin
+    assert V.level_probes([run] * 3, 85.0, metric=V.VAE_ACCURACY).verdict == V.NOT_REPRODUCED
+    assert V.level_probes([run], 0.9, metric=V.ACCURACY).verdict == V.REPRODUCED      # fractions, margin 0.05
+    with pytest.raises(ValueError, match="same probes"):
+        V.level_probes([run, run[:10]], 90.0, metric=V.VAE_ACCURACY)

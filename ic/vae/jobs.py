@@ -93,6 +93,12 @@ def probe_set(p: Profile, dataset: str) -> tuple[str, int | None]:
     return ("mnist_probes", None) if dataset == "mnist" else (f"{dataset}_test", p.probe_set)
 
 
+def sigma_set(p: Profile, dataset: str) -> tuple[str, int | None]:
+    """(test set, first n) the σ² tables and the test-only σ² ablation score: the dataset's probe set when the
+    profile says so (``sigma_on_probe_sets``), else its whole test set."""
+    return probe_set(p, dataset) if p.sigma_on_probe_sets else (f"{dataset}_test", None)
+
+
 def score_job(p: Profile, model: Job, test_set: str, sigma2: float | None = None, first: int | None = None) -> Job:
     """``model`` (a ``train`` job) scored on ``test_set`` (its first ``first`` images when given, else the
     profile's ``test_probes``); ``sigma2`` the re-generation noise variance at test (None: the training σ²)."""

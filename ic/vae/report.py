@@ -18,12 +18,13 @@ from .. import reference
 from .. import verdict as V
 from ..plotting import WIDTH, figsize, panel_grid, subplots
 from .. import report as base
-from ..report import Collected, empty_figure, level_columns, summary_columns, summary_text
+from ..report import Collected, empty_figure, level_columns, probe_level_columns, summary_columns, summary_text
 from ..report import progress_note as progress_line  # noqa: F401  (the pages' one-line progress note)
 from ..store import Job
 from . import codec
 from .execute import load_scores
 from .metrics import at_p_miss, auroc, coverage_curve, predictions, rejection_metrics
+from .jobs import sigma_set, stored_n_probes
 from .profiles import get_profile
 
 STUDY = "vae"
@@ -236,10 +237,11 @@ def sigma_table(col: Collected, dataset: str, profile: str) -> pd.DataFrame:
     seeds = p.seeds if p.sigma_seeds is None else p.sigma_seeds
     src_sigma = reference.VAE_TABLE_II if dataset == "mnist" else reference.VAE_TABLE_IV
     src_dim = reference.VAE_TABLE_I if dataset == "mnist" else reference.VAE_TABLE_III
-    test_sets = {"mnist_probes", f"{dataset}_test"}
+    test_set, first = sigma_set(p, dataset)
     by_cell: dict[tuple, dict[int, np.ndarray]] = {}
-    for d, s in scores(col, dataset=dataset, n_labelled=None):
-        if d["test_set"] in test_sets and d["seed"] < seeds:
+    for d, s in scores(col, dataset=dataset, n_labelled=None, test_set=test_set,
+                       n_probes=stored_n_probes(p, test_set, first)):
+        if d["seed"] < seeds:
             by_cell.setdefault((d["dim_z"], d["sigma2"]), {})[d["seed"]] = correct(s)
     out = []
     for dz in p.sigma_dims:
@@ -249,8 +251,10 @@ def sigma_table(col: Collected, dataset: str, profile: str) -> pd.DataFrame:
             src = src_sigma.get(dz, {}).get(s2) if s2 != 1.0 else src_dim.get(dz, {}).get(0, (None,))[0]
             ref = by_cell.get((dz, 1.0), {})
             common = sorted(set(runs) & set(ref))
+            level = (probe_level_columns(list(runs.values()), src, seeds, V.VAE_ACCURACY) if p.sigma_on_probe_sets
+                     else level_columns(accs, src, seeds, V.VAE_ACCURACY))
             row = {"dim_z": dz, "sigma2": s2, "source_acc": src, **summary_columns("acc", accs),
-                   **_verdict_columns("acc", accs, src, seeds, V.VAE_ACCURACY),
+                   "acc_verdict": level["verdict"], "acc_lo": level["lo"], "acc_hi": level["hi"],
                    "delta": math.nan, "delta_lo": math.nan, "delta_hi": math.nan, "delta_verdict": "—"}
             src_ref = src_dim.get(dz, {}).get(0, (None,))[0]
             if s2 != 1.0 and common:
@@ -296,19 +300,29 @@ def test_only_sigma_table(col: Collected, profile: str) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------- Table V
+def semi_runs(col: Collected, profile: str) -> dict:
+    """Table V's runs: N labelled (or "supervised") → per-probe correctness of each seed on Table V's test set."""
+    p = get_profile(profile)
+    test_set = "mnist_probes" if p.semi_on_probe_sets else "mnist_test"
+    runs: dict = {}
+    for d, s in sorted(scores(col, dataset="mnist", dim_z=p.main_dim, sigma2=1.0, test_set=test_set),
+                       key=lambda ds: ds[0]["seed"]):
+        runs.setdefault(d["n_labelled"] or "supervised", []).append(correct(s))
+    return runs
+
+
 def semi_table(col: Collected, profile: str) -> pd.DataFrame:
     """Table V: test error (%) without rejection per number N of labelled images (and all labels: the
     "supervised" row), mean ± sd over seeds, beside the source's, with the level verdict (on the accuracy)."""
     p = get_profile(profile)
-    test_set = "mnist_probes" if p.semi_on_probe_sets else "mnist_test"
-    errs: dict = {}
-    for d, s in scores(col, dataset="mnist", dim_z=p.main_dim, sigma2=1.0, test_set=test_set):
-        errs.setdefault(d["n_labelled"] or "supervised", []).append(100 - 100 * float(correct(s).mean()))
+    runs = semi_runs(col, profile)
     out = []
     for n in (*p.labelled, "supervised"):
-        e = errs.get(n, [])
+        e = [100 - 100 * float(c.mean()) for c in runs.get(n, [])]
         src = reference.VAE_TABLE_V.get(n)
-        v = level_columns([100 - x for x in e], None if src is None else 100 - src, p.seeds, V.VAE_ACCURACY)
+        source_acc = None if src is None else 100 - src
+        v = (probe_level_columns(runs.get(n, []), source_acc, p.seeds, V.VAE_ACCURACY) if p.semi_on_probe_sets
+             else level_columns([100 - x for x in e], source_acc, p.seeds, V.VAE_ACCURACY))
         out.append({"n_labelled": n, "source_error": src, **summary_columns("error", e),
                     "verdict": v["verdict"], "lo": v["lo"], "hi": v["hi"]})
     table = pd.DataFrame(out)
@@ -596,13 +610,13 @@ def claims(col: Collected, profile: str) -> list:
         out.append(V.compare(fm[20], fm[15], t3[20][0][0], t3[15][0][0], metric=V.VAE_ACCURACY,
                              source_label=lab + ", Table III",
                              claim="Fashion-MNIST: dim_z 20 beats dim_z 15"))
-    test_set = "mnist_probes" if p.semi_on_probe_sets else "mnist_test"
+    semi = semi_runs(col, profile)
     for n_lab in (600, 3000):
-        if n_lab in p.labelled:
-            semi = _by_seed(col, "mnist", main, 0, test_set=test_set, n_labelled=n_lab)
-            if complete(semi):
-                out.append(V.level(semi, 100 - t5[n_lab], metric=V.VAE_ACCURACY, source_label=lab + ", Table V",
-                                   claim=f"N = {n_lab} labelled images: error {t5[n_lab]} %"))
+        if n_lab in p.labelled and len(semi.get(n_lab, [])) == n:
+            how = dict(metric=V.VAE_ACCURACY, source_label=lab + ", Table V",
+                       claim=f"N = {n_lab} labelled images: error {t5[n_lab]} %")
+            out.append(V.level_probes(semi[n_lab], 100 - t5[n_lab], **how) if p.semi_on_probe_sets  # probe set
+                       else V.level([100 * float(c.mean()) for c in semi[n_lab]], 100 - t5[n_lab], **how))
     fmn = [s for _, s in scores(col, dataset="mnist", dim_z=main, sigma2=1.0, n_labelled=None,
                                 test_set="fashion_mnist_test")]
     if len(fmn) == n:

@@ -13,7 +13,7 @@ from ..store import Job
 from ..study import StudyBase
 from .execute import HANDLERS
 from .jobs import STUDY as NAME
-from .jobs import examples_job, filters_job, probe_set, score_job, train_job
+from .jobs import examples_job, filters_job, probe_set, score_job, sigma_set, train_job
 from .profiles import get_profile
 
 
@@ -44,9 +44,6 @@ class VAEStudy(StudyBase):
         fmnist = lambda dz, s2=1.0, s=0: train_job(p, "fashion_mnist", dz, s2, s)  # noqa: E731
         train = {"mnist": mnist, "fashion_mnist": fmnist}
 
-        def sigma_set(dataset: str) -> tuple[str, int | None]:
-            return probe_set(p, dataset) if p.sigma_on_probe_sets else (f"{dataset}_test", None)
-
         semi_set = probe_set(p, "mnist") if p.semi_on_probe_sets else ("mnist_test", None)
         longer = replace(p, max_rounds=p.converge_rounds) if p.converge_rounds else None
         parts = {
@@ -72,11 +69,11 @@ class VAEStudy(StudyBase):
         # σ² = 1 beside each σ² row: the models of Tables I / III (no new training), scored on the same probes
         for dataset, name, dims in (("mnist", "mnist sigma", p.mnist_dims),
                                     ("fashion_mnist", "fashion sigma", p.fmnist_dims)):
-            t = sigma_set(dataset)
+            t = sigma_set(p, dataset)
             parts[name] = _trained_and_scored([(train[dataset](dz, s2, s), [on(train[dataset](dz, s2, s), t)])
                                                for s in sigma_seeds for dz in p.sigma_dims
                                                for s2 in (*p.sigma2s, *((1.0,) if dz in dims else ()))])
-        parts["test-only sigma"] = [on(mnist(p.main_dim, s=s), sigma_set("mnist"), s2)
+        parts["test-only sigma"] = [on(mnist(p.main_dim, s=s), sigma_set(p, "mnist"), s2)
                                     for s in seeds for s2 in p.test_only_sigma2s]
         return parts
 
