@@ -135,11 +135,19 @@ def test_sigma_unseen_semi_and_figure_functions_on_synthetic_scores():
     sig = R.sigma_table(col, "mnist", p)
     assert len(sig) == 3 * 4 and set(sig["acc_n"]) == {1}
     assert np.allclose(sig.loc[sig.dim_z == 15, "acc_mean"], 98.0)
+    # σ² ≠ 1 against σ² 1 on the same 1 000 probes (Table I's full-test scores are not mixed in)
+    assert set(sig.acc_verdict) <= {"reproduced", "not reproduced", "partly", "inconclusive", "—"}
+    nums = R.sigma_numbers(sig, "s")
+    # synthetic: every job gets its first 98 % of probes right, so σ² changes nothing, probe by probe
+    assert nums == {"s_cells": "9", "s_resolved": "0", "s_range": "+0.00 to +0.00", "s_halfwidth": "0.00"}
+    assert set(R.sigma_numbers(sig.iloc[:0], "s").values()) == {"not run yet"}
     unseen = R.unseen_table(col, p).set_index("thr")
     # synthetic Fashion-MNIST probes: 98 % have KL 50 (kept) at every threshold in (0.5, 50]
     assert unseen.loc[10.0, "rejection_mean"] == pytest.approx(2.0) and unseen.loc[10.0, "rejection_n"] == 3
     semi = R.semi_table(col, p).set_index("n_labelled")
     assert semi.loc["supervised", "error_mean"] == pytest.approx(2.0) and semi.loc["supervised", "error_n"] == 3
+    quoted = R.semi_numbers(semi.reset_index())
+    assert quoted["vae_semi_supervised"].startswith("2.00 ± 0.00") and "vae_semi_600_verdict" in quoted
     assert R.auroc_table(col, p)["auroc_n"].tolist() == [3, 3, 3, 3]
     for fig in (R.coverage_figure(col, p), R.kl_figure(col, "mnist", 15, 0, p.mnist_thresholds)):
         assert len(fig.axes) >= 1
