@@ -141,6 +141,7 @@ def test_sigma_unseen_semi_and_figure_functions_on_synthetic_scores():
     # synthetic: every job gets its first 98 % of probes right, so σ² changes nothing, probe by probe
     assert nums == {"s_cells": "9", "s_resolved": "0", "s_range": "+0.00 to +0.00", "s_halfwidth": "0.00"}
     assert set(R.sigma_numbers(sig.iloc[:0], "s").values()) == {"not run yet"}
+    assert R.probe_set_spread(col, p) == "0.00"             # every seed 98.0 % on the probe set
     unseen = R.unseen_table(col, p).set_index("thr")
     # synthetic Fashion-MNIST probes: 98 % have KL 50 (kept) at every threshold in (0.5, 50]
     assert unseen.loc[10.0, "rejection_mean"] == pytest.approx(2.0) and unseen.loc[10.0, "rejection_n"] == 3

@@ -294,6 +294,15 @@ def sigma_numbers(table: pd.DataFrame, prefix: str) -> dict[str, str]:
             f"{prefix}_halfwidth": f"{float(np.median((d.delta_hi - d.delta_lo) / 2)):.2f}"}
 
 
+def probe_set_spread(col: Collected, profile: str) -> str:
+    """How far apart the training seeds of the main MNIST model (σ² 1) score on the MNIST probe set: max − min
+    accuracy (percentage points) — the seed-to-seed scale beside a σ² table of one seed per cell."""
+    p = get_profile(profile)
+    accs = [100 * float(correct(s).mean()) for _, s in scores(col, dataset="mnist", dim_z=p.main_dim, sigma2=1.0,
+                                                            n_labelled=None, test_set="mnist_probes")]
+    return f"{max(accs) - min(accs):.2f}" if len(accs) > 1 else "not run yet"
+
+
 def test_only_sigma_table(col: Collected, profile: str) -> pd.DataFrame:
     """The ablation: the main MNIST models (σ² 1 at training) scored with σ² changed at test only, beside the
     same models at σ² 1; accuracy without rejection and the share rejected at the largest Table I threshold."""
