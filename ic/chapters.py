@@ -72,7 +72,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         source="Hobbhahn's blog post on GANs {cite}`hobbhahn2020gans`",
         state="in progress",
         state_note="The method, the protocol, the training of the noise-size-25 GAN, the baselines, the "
-                   "noise's update rate (Table 2) and the late noise update (Table 3) are in; the ablations, the "
+                   "noise's update rate (Table 2), the late noise update (Table 3) and the ablations are in; the "
                    "other four GANs and the noise sizes (Table 1) follow.",
         summary="A conditional DCGAN on MNIST inverted by gradient descent on its class and noise inputs: "
                 "the post's three experiments, with a small-CNN judge for model selection and two baselines.",

@@ -232,3 +232,15 @@ def test_setting_texts_name_the_glue_keys_of_every_setting():
         "cgan_late_10": "not run yet", "cgan_late_10_verdict": "not run yet"}
     alpha = pd.DataFrame({"alpha": [0.5], "ours_n": [1], "ours_mean": [0.5], "verdict": ["partly"]})
     assert set(setting_texts(alpha, "alpha", "cgan_alpha")) == {"cgan_alpha_0_5", "cgan_alpha_0_5_verdict"}
+
+
+def test_ablation_texts_quote_each_difference_and_its_interval():
+    import pandas as pd
+
+    from ic.cgan.report import ablation_texts
+
+    table = pd.DataFrame({"change": ["main setting", "BatchNorm with running statistics", "torch's Adam"],
+                          "n": [3, 3, 0], "difference": [float("nan"), 0.026, float("nan")],
+                          "lo": [float("nan"), 0.0097, float("nan")], "hi": [float("nan"), 0.0423, float("nan")]})
+    assert ablation_texts(table) == {"cgan_abl_eval": "+0.026 (+0.010 to +0.042)", "cgan_abl_eval_repeats": "3",
+                                     "cgan_abl_adam": "not run yet", "cgan_abl_adam_repeats": "0"}

@@ -436,12 +436,15 @@ def setting_figure(table: pd.DataFrame, setting: str):
 ABLATIONS = (("main setting", {}), ("fp32 instead of bf16", {"precision": "fp32"}),
              ("BatchNorm with running statistics", {"bn": "eval"}), ("torch's Adam", {"optimizer": "adam"}),
              ("α 0.5, noise updated after iteration 10", {"alpha": 0.5, "late_k": 10}))
+#: the glue key of each ablation (``cgan_abl_<key>``: its difference to the main setting and interval)
+ABLATION_KEYS = {"fp32 instead of bf16": "fp32", "BatchNorm with running statistics": "eval",
+                 "torch's Adam": "adam", "α 0.5, noise updated after iteration 10": "half_late"}
 
 
 def ablation_table(ic: pd.DataFrame, profile: str) -> pd.DataFrame:
     """The main setting (nz 25, α 1, from the start, ghost BatchNorm, the source's Adam, the profile's precision)
-    against one change at a time, paired on the same probes and repeats (McNemar on per-probe correctness of the
-    repeats both have)."""
+    against one change at a time, paired on the same probes and repeats: the mean over probes of the difference
+    in per-probe correctness (averaged over the repeats both settings have), with its t interval."""
     from .. import verdict as V
 
     p = get_profile(profile)
@@ -475,6 +478,20 @@ def ablation_table(ic: pd.DataFrame, profile: str) -> pd.DataFrame:
                                "—" if math.isnan(r["difference"]) else
                                f"{r['difference']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}]")}
     return df
+
+
+def ablation_texts(table: pd.DataFrame) -> dict[str, str]:
+    """The glue texts of :func:`ablation_table`: ``cgan_abl_<key>`` → "+0.009 (−0.009 to +0.027)" (or "not run
+    yet") and ``cgan_abl_<key>_repeats`` → the repeats it rests on."""
+    out = {}
+    for _, r in table.iterrows():
+        key = ABLATION_KEYS.get(r["change"])
+        if key is None:
+            continue
+        out[f"cgan_abl_{key}"] = ("not run yet" if math.isnan(r["difference"]) else
+                                  f"{r['difference']:+.3f} ({r['lo']:+.3f} to {r['hi']:+.3f})")
+        out[f"cgan_abl_{key}_repeats"] = str(int(r["n"]))
+    return out
 
 
 def claims_frame(ic: pd.DataFrame, baselines: pd.DataFrame, profile: str) -> pd.DataFrame:
