@@ -449,9 +449,14 @@ def level_probes(correct_runs, source, *, metric: Metric = ACCURACY, claim: str 
     per_probe = (100.0 if metric.unit == "percent" else 1.0) * np.mean(runs, axis=0)
     v = level(per_probe, source, metric=replace(metric, plausible=metric.bounds), claim=claim,
               source_label=source_label)
-    # the spread of 0/1 outcomes over probes says nothing to a reader: no ±, the unit in the note
-    return replace(v, std=math.nan, note=_join(f"unit: {len(per_probe)} probes, each averaged over {len(runs)} "
-                                               f"run{'s' if len(runs) > 1 else ''}", v.note))
+    return probe_unit(v, len(runs))
+
+
+def probe_unit(v: Verdict, runs: int) -> Verdict:
+    """``v`` judged on per-probe values (averaged over ``runs`` runs) as shown to a reader: no ± (the spread of
+    0/1 outcomes over probes says nothing), the unit in the note."""
+    return replace(v, std=math.nan, note=_join(f"unit: {v.n} probes, each averaged over {runs} "
+                                               f"run{'s' if runs > 1 else ''}", v.note))
 
 
 def probe_interval(correct_a, correct_b, metric: Metric, confidence: float = CONFIDENCE) -> Interval:

@@ -382,8 +382,8 @@ def claims(ic: pd.DataFrame, baselines: pd.DataFrame, profile: str) -> list:
 
     main = probes_of("nz", p.main_nz)
     if main is not None:
-        out.append(V.level(main, src["nz"][p.main_nz], claim=f"accuracy with nz {p.main_nz}: 0.71",
-                           source_label=label + ", Table 1"))
+        out.append(V.probe_unit(V.level(main, src["nz"][p.main_nz], claim=f"accuracy with nz {p.main_nz}: 0.71",
+                                        source_label=label + ", Table 1"), p.repeats))
     sizes = {nz: probes_of("nz", nz) for nz in src["nz"] if nz in p.noise_sizes}
     if len(sizes) > 1 and all(v is not None for v in sizes.values()):
         out.append(V.best({f"nz {k}": v for k, v in sizes.items()}, {f"nz {k}": src["nz"][k] for k in sizes},
@@ -397,14 +397,15 @@ def claims(ic: pd.DataFrame, baselines: pd.DataFrame, profile: str) -> list:
         pa, pb = probes_of(setting, a), probes_of(*base)
         source_b = src["nz"][p.main_nz] if b == -1 else src[setting][b]
         if pa is not None and pb is not None:
-            out.append(V.compare(pa, pb, src[setting][a], source_b, claim=text, source_label=f"{label}, {table}"))
+            out.append(V.probe_unit(V.compare(pa, pb, src[setting][a], source_b, claim=text,
+                                              source_label=f"{label}, {table}"), p.repeats))
     nn = baselines[baselines.method == "nearest_neighbour"] if not baselines.empty else baselines
     if len(nn) and main is not None:
         nn_correct = (np.asarray(nn.predictions.iloc[0]) == np.asarray(nn.labels.iloc[0])).astype(float)
         # the source: a nearest neighbour "far beyond 90 percent", the best IC "around 20 percent away"
-        out.append(V.compare(nn_correct, main, 0.9, float(np.mean(src["nz"][p.main_nz])),
-                             claim=f"nearest neighbour beats IC (nz {p.main_nz}) by about 0.2",
-                             source_label=label + ", text"))
+        out.append(V.probe_unit(V.compare(nn_correct, main, 0.9, float(np.mean(src["nz"][p.main_nz])),
+                                          claim=f"nearest neighbour beats IC (nz {p.main_nz}) by about 0.2",
+                                          source_label=label + ", text"), p.repeats))
     return out
 
 
