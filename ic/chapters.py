@@ -73,7 +73,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         state="in progress",
         state_note="The method, the protocol, the training of the noise-size-25 GAN, the baselines, the "
                    "noise's update rate (Table 2), the late noise update (Table 3) and the ablations are in; the "
-                   "other four GANs and the noise sizes (Table 1) follow.",
+                   "other four GANs, and with them the noise sizes (Table 1), are still training.",
         summary="A conditional DCGAN on MNIST inverted by gradient descent on its class and noise inputs: "
                 "the post's three experiments, with a small-CNN judge for model selection and two baselines.",
     ),
@@ -82,11 +82,11 @@ CHAPTERS: tuple[Chapter, ...] = (
         page="vae",
         files=("book/vae.md", "notebooks/vae_*.ipynb", "ic/vae/"),
         source="Rezaeifar, Taran and Voloshynovskiy {cite}`rezaeifar2018regeneration`",
-        state="in progress",
-        state_note="The method, the protocol, the latent-size tables on MNIST and Fashion-MNIST (Tables I and III, "
-                   "three seeds on the full test sets), the rejection of Fashion-MNIST (Table VI) and the "
-                   "source's three figures are in; the σ² and few-label tables (II, IV, V) and a control of the "
-                   "training budget follow as their runs complete.",
+        state="complete",
+        state_note="All six tables and the source's three figures are in, from the CPU profile: three seeds on "
+                   "the full test sets for Tables I, III and VI, the σ² and few-label tables on 1 000 probes, "
+                   "training capped at 20 rounds — and a control with the paper profile's 100 rounds, which "
+                   "closes the gap to the source's MNIST accuracy.",
         summary="One VAE per class on MNIST and Fashion-MNIST, classification by re-generation and the "
                 "Kullback–Leibler rejection rule.",
     ),

@@ -138,10 +138,16 @@ def test_sigma_unseen_semi_and_figure_functions_on_synthetic_scores():
     # σ² ≠ 1 against σ² 1 on the same 1 000 probes (Table I's full-test scores are not mixed in)
     assert set(sig.acc_verdict) <= {"reproduced", "not reproduced", "partly", "inconclusive", "—"}
     nums = R.sigma_numbers(sig, "s")
-    # synthetic: every job gets its first 98 % of probes right, so σ² changes nothing, probe by probe
-    assert nums == {"s_cells": "9", "s_resolved": "0", "s_range": "+0.00 to +0.00", "s_halfwidth": "0.00"}
+    # synthetic: dim_z 15 gets its first 98 % of probes right (others 90 %), so σ² changes nothing, probe by probe
+    assert nums == {"s_acc_range": "90.00 to 98.00", "s_cells": "9", "s_resolved": "0", "s_range": "+0.00 to +0.00",
+                    "s_halfwidth": "0.00"}
     assert set(R.sigma_numbers(sig.iloc[:0], "s").values()) == {"not run yet"}
     assert R.probe_set_spread(col, p) == "0.00"             # every seed 98.0 % on the probe set
+    tk = R.test_only_kl_scale(col, p)
+    assert list(tk.group) == [f"σ² {s:g} at test" for s in (0.5, 0.75, 1.0, 1.25)] and set(tk.kl_n) == {3}
+    to = R.test_only_numbers(R.test_only_sigma_table(col, p))
+    assert to["vae_to_acc_range"] == "98.00 to 98.00" and (to["vae_to_sigma_low"], to["vae_to_sigma_high"]) == ("0.5",
+                                                                                                              "1.25")
     unseen = R.unseen_table(col, p).set_index("thr")
     # synthetic Fashion-MNIST probes: 98 % have KL 50 (kept) at every threshold in (0.5, 50]
     assert unseen.loc[10.0, "rejection_mean"] == pytest.approx(2.0) and unseen.loc[10.0, "rejection_n"] == 3

@@ -282,13 +282,15 @@ def sigma_table(col: Collected, dataset: str, profile: str) -> pd.DataFrame:
 
 
 def sigma_numbers(table: pd.DataFrame, prefix: str) -> dict[str, str]:
-    """The numbers the chapter quotes from a σ² table (:func:`sigma_table`): how many σ² ≠ 1 cells have a
-    difference to σ² 1 on the same probes, how many of those intervals exclude 0, the range of the differences
-    and the median half-width of their intervals (percentage points)."""
+    """The numbers the chapter quotes from a σ² table (:func:`sigma_table`): the range of our accuracies, how
+    many σ² ≠ 1 cells have a difference to σ² 1 on the same probes, how many of those intervals exclude 0, the
+    range of the differences and the median half-width of their intervals (percentage points)."""
     d = table[(table.sigma2 != 1.0) & table.delta.notna()]
+    run = table[table.acc_n > 0]
     if not len(d):
-        return {f"{prefix}_{k}": "not run yet" for k in ("cells", "resolved", "range", "halfwidth")}
-    return {f"{prefix}_cells": str(len(d)),
+        return {f"{prefix}_{k}": "not run yet" for k in ("cells", "resolved", "range", "halfwidth", "acc_range")}
+    return {f"{prefix}_acc_range": f"{run.acc_mean.min():.2f} to {run.acc_mean.max():.2f}",
+            f"{prefix}_cells": str(len(d)),
             f"{prefix}_resolved": str(int(((d.delta_lo > 0) | (d.delta_hi < 0)).sum())),
             f"{prefix}_range": f"{d.delta.min():+.2f} to {d.delta.max():+.2f}",
             f"{prefix}_halfwidth": f"{float(np.median((d.delta_hi - d.delta_lo) / 2)):.2f}"}
@@ -319,6 +321,19 @@ def test_only_sigma_table(col: Collected, profile: str) -> pd.DataFrame:
     table.attrs["display"] = {"scored set": "test_set", "σ² at test": lambda r: f"{r['test_sigma2']:g}",
                               "Acc % (no rejection)": "acc", f"rejected % at Thr {thr:g}": "rejection"}
     return table
+
+
+def test_only_numbers(table: pd.DataFrame) -> dict[str, str]:
+    """The numbers the chapter quotes from :func:`test_only_sigma_table` (its probe-set rows): the range of the
+    accuracy over the σ² at test, and the share rejected at the smallest and the largest σ²."""
+    probes = table[table.test_set == "mnist_probes"].sort_values("test_sigma2")
+    if len(probes) < 2:
+        return {k: "not run yet" for k in ("vae_to_acc_range", "vae_to_rej_low", "vae_to_rej_high",
+                                           "vae_to_sigma_low", "vae_to_sigma_high")}
+    lo, hi = probes.iloc[0], probes.iloc[-1]
+    return {"vae_to_acc_range": f"{probes.acc_mean.min():.2f} to {probes.acc_mean.max():.2f}",
+            "vae_to_rej_low": _summary(lo, "rejection", 1), "vae_to_rej_high": _summary(hi, "rejection", 1),
+            "vae_to_sigma_low": f"{lo['test_sigma2']:g}", "vae_to_sigma_high": f"{hi['test_sigma2']:g}"}
 
 
 # ------------------------------------------------------------------------------------------- Table V
@@ -841,37 +856,61 @@ def cap_control_table(col: Collected, profile: str) -> pd.DataFrame:
     return table
 
 
-def kl_scale_table(col: Collected, profile: str) -> pd.DataFrame:
-    """Why the KL scale moves with the training budget, measured on the control's scores: per budget (Table I's
-    cap and ``converge_rounds``), the medians over the MNIST test probes of the gap between the second-best and
-    the best class's mean cross-entropy, of the standard deviation of the best class's 300 cross-entropies, and
-    of the second-best's, and of the KL(first ‖ second) of the correctly classified probes (mean ± sd over
-    seeds). For Gaussians the KL is dominated by gap² / (2 sd_second²), so a wider second class lowers it."""
-    p = get_profile(profile)
-    if not p.converge_rounds:
-        return pd.DataFrame()
+def kl_scale_frame(groups: dict) -> pd.DataFrame:
+    """What sets the scale of the KL, per group of score records (``{label: [scores of each seed]}``): the medians
+    over the probes of the gap between the second-best and the best class's mean cross-entropy, of the standard
+    deviation of the best class's 300 cross-entropies and of the second-best's, and of the KL(first ‖ second) of
+    the correctly classified probes (mean ± sd over seeds). For two Gaussians the KL is dominated by
+    gap² / (2 sd_second²): a wider second class lowers it."""
     rows = []
-    for rounds in (p.max_rounds, p.converge_rounds):
+    for label, runs in groups.items():
         per_seed = {"gap": [], "spread": [], "spread2": [], "kl": []}
-        for _, s in scores(col, dataset="mnist", dim_z=p.main_dim, sigma2=1.0, n_labelled=None,
-                           test_set="mnist_test", max_rounds=rounds):
+        for s in runs:
             mean, std = np.asarray(s["mean"]), np.asarray(s["std"])
             order = np.argsort(mean, axis=1)
-            rows_ = np.arange(len(mean))
-            per_seed["gap"].append(float(np.median(mean[rows_, order[:, 1]] - mean[rows_, order[:, 0]])))
-            per_seed["spread"].append(float(np.median(std[rows_, order[:, 0]])))
-            per_seed["spread2"].append(float(np.median(std[rows_, order[:, 1]])))
+            at = np.arange(len(mean))
+            per_seed["gap"].append(float(np.median(mean[at, order[:, 1]] - mean[at, order[:, 0]])))
+            per_seed["spread"].append(float(np.median(std[at, order[:, 0]])))
+            per_seed["spread2"].append(float(np.median(std[at, order[:, 1]])))
             per_seed["kl"].append(float(np.median(np.asarray(s[f"kl_{ESTIMATOR}"])[correct(s)])))
-        rows.append({"rounds": int(rounds), **{k: v for name, vals in per_seed.items()
-                                          for k, v in summary_columns(name, vals).items()}})
+        rows.append({"group": label, **{k: v for name, vals in per_seed.items()
+                                        for k, v in summary_columns(name, vals).items()}})
     table = pd.DataFrame(rows)
     table.attrs["display"] = {
-        "training": lambda r: f"≤ {int(r['rounds'])} rounds" + (" (Table I)" if r["rounds"] == p.max_rounds else ""),
+        "models and scoring": "group",
         "second − best mean cross-entropy (nats)": lambda r: _summary(r, "gap", 1),
         "sd of the best class's 300 (nats)": lambda r: _summary(r, "spread", 2),
         "sd of the second class's 300 (nats)": lambda r: _summary(r, "spread2", 2),
         "KL(first ‖ second), correct probes": lambda r: _summary(r, "kl", 1)}
     return table
+
+
+def kl_scale_table(col: Collected, profile: str) -> pd.DataFrame:
+    """:func:`kl_scale_frame` of the training-cap control: Table I's main MNIST models (the profile's cap) and the
+    same configuration trained with ``converge_rounds``, on the MNIST test set."""
+    p = get_profile(profile)
+    if not p.converge_rounds:
+        return pd.DataFrame()
+    groups = {f"≤ {r} rounds" + (" (Table I)" if r == p.max_rounds else ""):
+              [s for _, s in scores(col, dataset="mnist", dim_z=p.main_dim, sigma2=1.0, n_labelled=None,
+                                    test_set="mnist_test", max_rounds=r)]
+              for r in (p.max_rounds, p.converge_rounds)}
+    table = kl_scale_frame(groups)
+    table.insert(1, "rounds", [p.max_rounds, p.converge_rounds])
+    return table
+
+
+def test_only_kl_scale(col: Collected, profile: str) -> pd.DataFrame:
+    """:func:`kl_scale_frame` of the test-only σ² ablation: the main MNIST models (σ² 1 at training) scored on
+    the ablation's probe set with each σ² at test."""
+    p = get_profile(profile)
+    test_set, first = sigma_set(p, "mnist")
+    groups: dict = {}
+    for d, s in sorted(scores(col, dataset="mnist", dim_z=p.main_dim, sigma2=1.0, n_labelled=None, test_sigma2=ANY,
+                              test_set=test_set, n_probes=stored_n_probes(p, test_set, first)),
+                       key=lambda ds: (ds[0]["test_sigma2"], ds[0]["seed"])):
+        groups.setdefault(f"σ² {d['test_sigma2']:g} at test", []).append(s)
+    return kl_scale_frame(groups)
 
 
 # ------------------------------------------------------------------------------------------- which KL?
