@@ -198,11 +198,17 @@ def test_paper_profile_at_smoke_scale(mirror_dir, tmp_path, monkeypatch):
                   device=torch.device("cpu"))
     jobs = STUDY.plan(p)
     kinds = {j.kind for j in jobs}
-    assert kinds == {"train_judge", "baseline", "gan_epoch", "ic", "reconstruct"}
+    assert kinds == {"train_judge", "baseline", "gan_epoch", "ic", "reconstruct", "class_oracle"}
     for j in jobs:
         ctx.require(j)
     ic = [ctx.store.load(j)["result"] for j in jobs if j.kind == "ic"]
     assert all(r["n_probes"] == 20 and len(r["predictions"]) == 20 and r["selected_epoch"] in (0, 1) for r in ic)
+    # the oracle's free inversion is the main setting's repeat 0: the same predictions
+    oracle = ctx.store.load(next(j for j in jobs if j.kind == "class_oracle"))["result"]
+    main0 = next(ctx.store.load(j)["result"] for j in jobs if j.kind == "ic" and j.seed == 0
+                 and j.config["alpha"] == 1.0 and j.config["late_k"] == -1 and j.config["bn"] == "ghost4"
+                 and j.config["optimizer"] == "source_adam" and j.config["precision"] == p.precision)
+    assert oracle["predictions"] == main0["predictions"] and len(oracle["final_loss_true_class"]) == 20
     nn = ctx.store.load(next(j for j in jobs if j.config.get("method") == "nearest_neighbour"))["result"]
     assert nn["accuracy"] > 0.7                          # the nearest neighbour on 20 real probes
 
@@ -244,3 +250,32 @@ def test_ablation_texts_quote_each_difference_and_its_interval():
                           "lo": [float("nan"), 0.0097, float("nan")], "hi": [float("nan"), 0.0423, float("nan")]})
     assert ablation_texts(table) == {"cgan_abl_eval": "+0.026 (+0.010 to +0.042)", "cgan_abl_eval_repeats": "3",
                                      "cgan_abl_adam": "not run yet", "cgan_abl_adam_repeats": "0"}
+
+
+def test_holding_the_true_class_starts_the_noise_where_the_free_inversion_starts(gen):
+    torch.manual_seed(1)
+    probes, labels = torch.rand(8, 28, 28), torch.arange(8) % 10
+    frozen_noise = GanICConfig(iterations=3, late_k=5, precision="fp32")       # noise never moves: its start
+    onehot = F.one_hot(labels, 10).float()
+    free = invert_gan(gen, probes, frozen_noise, seed=3)
+    held = invert_gan(gen, probes, frozen_noise, seed=3, fixed_class=onehot)
+    assert torch.equal(free.inputs["noise"], held.inputs["noise"])              # the same initial noise
+    assert torch.equal(held.inputs["class"], onehot) and torch.equal(held.predictions, labels)
+    moving = invert_gan(gen, probes, GanICConfig(iterations=3, precision="fp32"), seed=3, fixed_class=onehot)
+    assert torch.equal(moving.inputs["class"], onehot) and not torch.equal(moving.inputs["noise"], held.inputs["noise"])
+    with pytest.raises(ValueError, match="fixed class vectors for 8 probes"):
+        invert_gan(gen, probes[:4], frozen_noise, seed=3, fixed_class=onehot)
+
+
+def test_oracle_table_splits_by_outcome_and_counts_where_the_true_class_fits_better():
+    from ic.cgan.report import oracle_table, oracle_texts
+
+    record = {"labels": [0, 1, 2, 3, 4, 5], "predictions": [0, 1, 2, 9, 9, 9],
+              "final_loss_free": [0.01, 0.02, 0.03, 0.01, 0.02, 0.05],
+              "final_loss_true_class": [0.01, 0.01, 0.04, 0.02, 0.03, 0.01]}
+    t = oracle_table(record).set_index("outcome")
+    assert t.loc["misclassified", "n"] == 3 and t.loc["misclassified", "better"] == pytest.approx(100 / 3)
+    assert t.loc["classified correctly", "better"] == pytest.approx(100 / 3)          # 0.01 < 0.02 only
+    assert 0 <= t.loc["misclassified", "better_lo"] < 100 / 3 < t.loc["misclassified", "better_hi"] <= 100
+    assert oracle_texts(t.reset_index())["cgan_oracle_wrong_n"] == "3"
+    assert set(oracle_texts(oracle_table(None)).values()) == {"not run yet"}

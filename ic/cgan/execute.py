@@ -228,8 +228,22 @@ def _reconstruct(job: Job, ctx) -> dict:
             "grad_norms": {k: [float(f"{v:.5g}") for v in vals] for k, vals in res.extras["grad_norms"].items()}}
 
 
+def _class_oracle(job: Job, ctx) -> dict:
+    c = job.config
+    epoch_job_, sel, G = selected_generator(job, ctx)
+    x, y = _probes(c["probes"])
+    G, x = G.to(ctx.device), x.to(ctx.device)
+    free = invert_gan(G, x, _ic_config(c), seed=job.seed, chunk=1000)
+    held = invert_gan(G, x, _ic_config(c), seed=job.seed, chunk=1000,
+                      fixed_class=F.one_hot(y, 10).float().to(ctx.device))
+    return {"selected_epoch": int(sel["epoch"]), "generator_sha256": sel["generator_sha256"],
+            "labels": y.tolist(), "predictions": free.predictions.tolist(),
+            "final_loss_free": [float(f"{v:.6g}") for v in free.final_loss.tolist()],
+            "final_loss_true_class": [float(f"{v:.6g}") for v in held.final_loss.tolist()]}
+
+
 HANDLERS = {"train_judge": _train_judge, "gan_epoch": _gan_epoch, "ic": _inverse_classify, "baseline": _baseline,
-            "reconstruct": _reconstruct}
+            "reconstruct": _reconstruct, "class_oracle": _class_oracle}
 assert set(HANDLERS) == set(VERSIONS)
 
 

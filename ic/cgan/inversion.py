@@ -56,9 +56,24 @@ def frozen(G: Generator, precision: str = "fp32") -> Generator:
     return G
 
 
-def gan_groups(nz: int, cfg: GanICConfig) -> list[InputGroup]:
-    return [InputGroup("class", constant_init(1.0 / N_CLASSES, N_CLASSES), project=simplex_clip_renormalise),
-            InputGroup("noise", normal_init(nz), lr_factor=cfg.alpha, start_iter=cfg.late_k + 1)]
+def fixed_init(values: torch.Tensor):
+    """An initialiser that returns ``values`` (one row per probe) and draws nothing from the generator, so that
+    the other groups start exactly as with :func:`ic.engine.constant_init`."""
+    def init(batch: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        if batch != values.shape[0]:
+            raise ValueError(f"fixed class vectors for {values.shape[0]} probes, asked for {batch}")
+        return values.clone()
+    return init
+
+
+def gan_groups(nz: int, cfg: GanICConfig, fixed_class: torch.Tensor | None = None) -> list[InputGroup]:
+    """The source's two input groups; with ``fixed_class`` (B, 10) the class vector is held at those values
+    (e.g. the true one-hot: a diagnostic) and only the noise is optimised, from the same initial noise."""
+    if fixed_class is None:
+        cls = InputGroup("class", constant_init(1.0 / N_CLASSES, N_CLASSES), project=simplex_clip_renormalise)
+    else:
+        cls = InputGroup("class", fixed_init(fixed_class.float()), trainable=False)
+    return [cls, InputGroup("noise", normal_init(nz), lr_factor=cfg.alpha, start_iter=cfg.late_k + 1)]
 
 
 def gan_generator(G: Generator, cfg: GanICConfig):
@@ -72,9 +87,10 @@ def gan_generator(G: Generator, cfg: GanICConfig):
 
 
 def invert_gan(G: Generator, probes: torch.Tensor, cfg: GanICConfig, seed: int, *, chunk: int | None = None,
-               record_grad_norms: bool = False) -> ICResult:
+               record_grad_norms: bool = False, fixed_class: torch.Tensor | None = None) -> ICResult:
     """Inverse classification of ``probes`` (B, 28, 28); B a multiple of 4 in the ghost-BatchNorm mode.
-    ``chunk`` (a multiple of 4) bounds the probes optimised at once (memory); groups of 4 stay intact."""
+    ``chunk`` (a multiple of 4) bounds the probes optimised at once (memory); groups of 4 stay intact.
+    ``fixed_class``: hold the class vector at these rows and optimise the noise only (see :func:`gan_groups`)."""
     G = frozen(G, cfg.precision)
     if BN_MODES[cfg.bn] and probes.shape[0] % BN_MODES[cfg.bn]:
         raise ValueError(f"{probes.shape[0]} probes: the {cfg.bn} BatchNorm mode needs a multiple of "
@@ -82,4 +98,4 @@ def invert_gan(G: Generator, probes: torch.Tensor, cfg: GanICConfig, seed: int, 
     ic_cfg = ICConfig(iterations=cfg.iterations, lr=cfg.lr, optimizer=cfg.optimizer, betas=(0.9, 0.99),
                       eps=0.0 if cfg.optimizer == "source_adam" else 1e-8, chunk_size=chunk,
                       batch_group=BN_MODES[cfg.bn] or 1, record_grad_norms=record_grad_norms)
-    return invert(gan_generator(G, cfg), probes, gan_groups(G.nz, cfg), ic_cfg, seed=seed)
+    return invert(gan_generator(G, cfg), probes, gan_groups(G.nz, cfg, fixed_class), ic_cfg, seed=seed)

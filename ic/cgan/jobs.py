@@ -23,7 +23,7 @@ from .profiles import Profile, epoch_cap
 from .training import GANConfig
 
 STUDY = "cgan"
-VERSIONS = {"train_judge": 1, "gan_epoch": 1, "ic": 1, "baseline": 1, "reconstruct": 1}
+VERSIONS = {"train_judge": 1, "gan_epoch": 1, "ic": 1, "baseline": 1, "reconstruct": 1, "class_oracle": 1}
 
 #: measured on a 2-core Xeon with AMX at one thread: a D+G step of batch 128 takes 1.6 s in bf16, 3.2 s in fp32;
 #: inverse classification 440 probe-iterations/s in bf16, 230 in fp32
@@ -102,3 +102,16 @@ def reconstruct_job(p: Profile, nz: int, n_probes: int = 12) -> Job:
               "optimizer": "source_adam", "precision": p.precision, "n_probes": n_probes, "iterations": p.iterations}
     return Job(STUDY, "reconstruct", config, seed=0, version=VERSIONS["reconstruct"], cost_s=30,
                label=f"reconstructions nz={nz}", group=f"gan-nz{nz}", deps=tuple(training_jobs(p, nz)))
+
+
+def oracle_job(p: Profile, nz: int, repeat: int = 0) -> Job:
+    """The diagnostic of where the class goes: the main setting's inversion (as ``ic_job(p, nz, repeat=repeat)``,
+    the same noise initialisation) and the same inversion with the class vector held at the true one-hot, the
+    noise optimised alone; both final losses per probe are stored."""
+    config = {"generator": _generator_ref(p, nz), "alpha": 1.0, "late_k": -1, "bn": "ghost4",
+              "optimizer": "source_adam", "precision": p.precision, "probes": p.probes, "iterations": p.iterations}
+    n = p.probes or 10_000
+    cost = 2 * n * p.iterations / PROBE_IT_PER_S[p.precision] + 10
+    return Job(STUDY, "class_oracle", config, seed=repeat, version=VERSIONS["class_oracle"], cost_s=cost,
+               label=f"IC nz={nz}, free and with the true class held #{repeat}", group=f"gan-nz{nz}",
+               deps=tuple(training_jobs(p, nz)))

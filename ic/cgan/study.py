@@ -10,7 +10,7 @@ from ..store import Job
 from ..study import StudyBase
 from .execute import HANDLERS
 from .jobs import STUDY as NAME
-from .jobs import BASELINES, baseline_job, ic_job, judge_job, reconstruct_job, training_jobs
+from .jobs import BASELINES, baseline_job, ic_job, judge_job, oracle_job, reconstruct_job, training_jobs
 from .profiles import get_profile
 
 
@@ -21,9 +21,9 @@ class CGANStudy(StudyBase):
 
     def parts(self, profile: str) -> dict[str, list[Job]]:
         """In the order they run: the judge and the baselines (minutes); the main GAN's training and every
-        experiment on it (Tables 2 and 3, the ablations, the reconstructions); then the other noise sizes'
-        trainings with their Table 1 runs. Each part's jobs are repeat-major, so that a partial run has the same
-        number of repeats for every setting."""
+        experiment on it (Tables 2 and 3, the ablations, the reconstructions, the class-oracle diagnostic); then
+        the other noise sizes' trainings with their Table 1 runs. Each part's jobs are repeat-major, so that a
+        partial run has the same number of repeats for every setting."""
         p = get_profile(profile)
         reps, main = range(p.repeats), p.main_nz
         parts = {"judge": [judge_job(p)], "baselines": [baseline_job(p, m) for m in BASELINES],
@@ -36,6 +36,7 @@ class CGANStudy(StudyBase):
                               [ic_job(p, main, optimizer="adam", repeat=r) for r in ab] +
                               [ic_job(p, main, alpha=0.5, late_k=k, repeat=r) for r in ab for k in p.late_k_alpha_half])
         parts["reconstructions"] = [reconstruct_job(p, main)]
+        parts["class oracle"] = [oracle_job(p, main)]
         for nz in p.noise_sizes:
             if nz != main:
                 parts[f"training nz={nz}"] = training_jobs(p, nz)
