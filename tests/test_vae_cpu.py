@@ -143,6 +143,11 @@ def test_sigma_unseen_semi_and_figure_functions_on_synthetic_scores():
                     "s_halfwidth": "0.00"}
     assert set(R.sigma_numbers(sig.iloc[:0], "s").values()) == {"not run yet"}
     assert R.probe_set_spread(col, p) == "0.00"             # every seed 98.0 % on the probe set
+    # Table III reads the whole Fashion-MNIST test set only, never the σ² table's 1 000-image subset of it
+    frame = R.rejection_frame(col, "fashion_mnist", [0])
+    assert set(frame.n_probes) == {10_000} and len(frame) == 3 * len(p.fmnist_dims)
+    assert len(R.scores(col, dataset="fashion_mnist", test_set="fashion_mnist_test", dim_z=20, sigma2=1.0,
+                        n_labelled=None)) == 3
     tk = R.test_only_kl_scale(col, p)
     assert list(tk.group) == [f"σ² {s:g} at test" for s in (0.5, 0.75, 1.0, 1.25)] and set(tk.kl_n) == {3}
     to = R.test_only_numbers(R.test_only_sigma_table(col, p))

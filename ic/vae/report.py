@@ -65,14 +65,18 @@ def scores(col: Collected, **where) -> list[tuple[dict, dict]]:
     """``(description, per-probe arrays)`` of every finished score job of ``col`` whose description matches
     ``where`` (e.g. ``dataset="mnist", test_set="mnist_test"``; a value :data:`ANY` matches anything). Defaults:
     σ² at test = the training σ², the training budget ``max_rounds`` = the profile's (the control of the training
-    cap asks for its own)."""
-    where = {"max_rounds": get_profile(col.profile).max_rounds, **where}
+    cap asks for its own), and the scored set as a whole (``n_probes`` as the profile scores that set; the σ²
+    tables ask for their 1 000-image subsets of the Fashion-MNIST test set)."""
+    p = get_profile(col.profile)
+    where = {"max_rounds": p.max_rounds, **where}
     out = []
     for j in col.jobs:
         if j.kind != "score" or j.key not in col.records:
             continue
         d = _describe(j)
         if "test_sigma2" not in where and d["test_sigma2"] != d["sigma2"]:
+            continue
+        if "n_probes" not in where and d["n_probes"] != stored_n_probes(p, d["test_set"]):
             continue
         if all(v is ANY or d[k] == v for k, v in where.items()):
             out.append((d, load_scores(col.records[j.key])))
