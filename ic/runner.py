@@ -201,13 +201,20 @@ def parse_budget(text: str | float | None) -> float | None:
     return h * 3600 + mi * 60 + s
 
 
+#: a done job whose wall time is below this fraction of its estimate did no real work (see :func:`expected_cost`)
+NO_OP_FRACTION = 0.01
+
+
 def expected_cost(job: Job, done: list[tuple[Job, dict]], device: str | None = None) -> float:
     """Wall seconds a missing job is expected to take, learnt from the done jobs (pairs of job and stored
     record) of the same study and kind that ran on ``device`` (a device type such as ``cpu`` or ``cuda``;
     None: any): the mean wall time of those of the same shape (the same estimate ``cost_s``, which the study
     derives from the job's size), else the job's estimate scaled by the mean ratio of measured to estimated
-    wall time, else the job's estimate."""
+    wall time, else the job's estimate. Records that took under :data:`NO_OP_FRACTION` of their own estimate are
+    left out: those jobs did not do the work the estimate describes (e.g. a training epoch after the stopping rule
+    ended the training, stored as done in milliseconds), and would pull the mean far below a real job's time."""
     same_kind = [(j, r) for j, r in done if j.kind == job.kind and j.study == job.study
+                 and r["wall_time_s"] >= NO_OP_FRACTION * j.cost_s
                  and (device is None or _device_type(r.get("environment", {}).get("device")) == _device_type(device))]
     same_shape = [r["wall_time_s"] for j, r in same_kind if j.cost_s == job.cost_s]
     if same_shape:

@@ -229,6 +229,9 @@ def test_expected_cost_is_wall_time_learnt_from_jobs_of_the_same_shape_else_the_
     gpu = [(replace(small, seed=3), {"wall_time_s": 1.0, "cpu_time_s": 1.0, "environment": {"device": "cuda:0"}})]
     assert runner.expected_cost(replace(small, seed=2), done + gpu, "cuda") == 1.0
     assert runner.expected_cost(replace(small, seed=2), done + gpu, "cpu") == 40.0
+    # a job that did no work (an epoch after the stopping rule: milliseconds) does not lower the estimate
+    no_op = [(replace(small, seed=4), {"wall_time_s": 0.001, "cpu_time_s": 0.001, "environment": cpu})]
+    assert runner.expected_cost(replace(small, seed=2), done + no_op, "cpu") == 40.0
 
 
 class SleepStudy:
