@@ -603,12 +603,11 @@ def probe_set_table(col: Collected, profile: str) -> pd.DataFrame:
 SOURCE_LABEL = "Rezaeifar et al. 2018"
 
 
-def _by_seed(col: Collected, dataset: str, dim_z: int, thr: float, *, test_set: str | None = None,
-             sigma2: float = 1.0, n_labelled=None, what: str = "acc") -> dict[int, float]:
-    """seed → Acc (%) of the kept probes (or P_miss, with ``what``) at ``thr`` for one configuration."""
+def _by_seed(col: Collected, dataset: str, dim_z: int, thr: float, what: str = "acc") -> dict[int, float]:
+    """seed → Acc (%) of the kept probes (or P_miss, with ``what``) at ``thr`` for one σ² 1, all-label
+    configuration on the dataset's whole test set."""
     out = {}
-    for d, s in scores(col, dataset=dataset, dim_z=dim_z, sigma2=sigma2, n_labelled=n_labelled,
-                       test_set=test_set or f"{dataset}_test"):
+    for d, s in scores(col, dataset=dataset, dim_z=dim_z, sigma2=1.0, n_labelled=None, test_set=f"{dataset}_test"):
         m = rejection_metrics(predictions(s), s["labels"], s[f"kl_{ESTIMATOR}"], thr)
         out[d["seed"]] = m[what]
     return out
