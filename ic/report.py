@@ -178,6 +178,14 @@ def interval_text(row: Mapping, digits: int = 2) -> str:
     return "—" if lo is None or math.isnan(lo) or math.isnan(hi) else f"[{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
+def difference_text(d: float, lo: float, hi: float, digits: int = 2) -> str:
+    """A signed difference with its interval, as the book quotes it: '+0.026 (+0.010 to +0.042)'; without the
+    interval when it has none (NaN bounds)."""
+    if math.isnan(lo) or math.isnan(hi):
+        return f"{d:+.{digits}f}"
+    return f"{d:+.{digits}f} ({lo:+.{digits}f} to {hi:+.{digits}f})"
+
+
 # ------------------------------------------------------------------------------------------- bookkeeping
 def progress_note(*cols: Collected) -> str:
     """One sentence: how many of the jobs behind ``cols`` are in the store, their CPU time and device."""

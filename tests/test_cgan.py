@@ -279,3 +279,34 @@ def test_oracle_table_splits_by_outcome_and_counts_where_the_true_class_fits_bet
     assert 0 <= t.loc["misclassified", "better_lo"] < 100 / 3 < t.loc["misclassified", "better_hi"] <= 100
     assert oracle_texts(t.reset_index())["cgan_oracle_wrong_n"] == "3"
     assert set(oracle_texts(oracle_table(None)).values()) == {"not run yet"}
+
+
+def test_claim_texts_quote_our_value_with_its_interval_or_say_not_judged():
+    import pandas as pd
+
+    from ic.cgan.report import claim_texts, claims_frame
+
+    empty = claims_frame(pd.DataFrame(columns=["nz", "alpha", "late_k"]), pd.DataFrame(), "cpu")
+    texts = claim_texts(empty)
+    assert len(texts) == 2 * len(empty) == 14 and set(texts.values()) == {"not judged yet"}
+    judged = empty.copy()
+    judged.loc[5, ["ours", "95 % interval", "verdict"]] = ["+0.021", "[+0.006, +0.037]", "supports"]
+    texts = claim_texts(judged)
+    assert texts["cgan_claim_late_10"] == "+0.021 (+0.006 to +0.037)"
+    assert texts["cgan_claim_late_10_verdict"] == "supports" and texts["cgan_claim_nearest"] == "not judged yet"
+
+
+def test_conditioning_milestones_count_epochs_from_one_and_range_the_curve_from_the_tenth():
+    import pandas as pd
+
+    from ic.cgan.report import conditioning_milestones
+
+    n = 12
+    train = pd.DataFrame({"nz": 25, "epoch": range(n), "trained": True,
+                          "conditioning": [0.05, 0.02, 0.1, 0.3, 0.6] + [0.9] * (n - 5),
+                          "curve_ic": [0.1] * 9 + [0.5, 0.7, 0.6], "curve_n": 200})
+    m = conditioning_milestones(train, 25)
+    assert m["early"] == "0.10" and m["half"] == "epoch 5" and m["last_epoch"] == "12"
+    assert m["late_range"] == "0.50 to 0.70" and m["curve_se"] == f"{(0.6 * 0.4 / 200) ** 0.5:.3f}"
+    assert m["late_sd"] == "0.100"
+    assert set(conditioning_milestones(train, 10).values()) <= {"—", "not yet"}

@@ -289,3 +289,9 @@ def test_control_claims_judge_sparse1_again_on_the_converged_generators_only():
     assert less.verdict == V.SUPPORTS and "trained to convergence" in less.claim
     assert claims["equal_k20_sparse_comparison"].estimate == pytest.approx(0.47 - 0.60)
     assert C.control_claims(sparse, _collected([]))["less_data_k20_sparse1"].verdict == V.PENDING
+
+
+def test_difference_text_signs_the_difference_and_its_interval():
+    assert report.difference_text(0.0261, 0.0097, 0.0423, 3) == "+0.026 (+0.010 to +0.042)"
+    assert report.difference_text(-0.5, -1.25, 0.25) == "-0.50 (-1.25 to +0.25)"
+    assert report.difference_text(0.71, math.nan, math.nan) == "+0.71"

@@ -12,7 +12,7 @@ import pandas as pd
 from .. import reference
 from ..plotting import figsize, log_y, subplots
 from .. import report as base
-from ..report import Collected, empty_figure, frame
+from ..report import Collected, difference_text, empty_figure, frame
 from ..report import progress_note as progress_line  # noqa: F401  (the pages' one-line progress note)
 from .profiles import epoch_cap, get_profile
 
@@ -55,17 +55,24 @@ def training_frame(col: Collected) -> pd.DataFrame:
 
 def conditioning_milestones(train: pd.DataFrame, nz: int) -> dict[str, str]:
     """Texts for the chapter on how one GAN learnt its classes (epochs counted from 1): the highest conditioning
-    score of the first three epochs, the first epoch at or above 0.5, and the latest epoch with its conditioning
-    score and curve accuracy."""
+    score of the first three epochs, the first epoch at or above 0.5, the latest epoch with its conditioning
+    score and curve accuracy, and the range and standard deviation of the curve accuracy from the tenth epoch on
+    (``late_range``, ``late_sd``), with the binomial standard error of one such accuracy (``curve_se``)."""
     d = train[(train.nz == nz) & train.trained].sort_values("epoch")
     if d.empty:
-        return {"early": "—", "half": "not yet", "last_epoch": "—", "last_score": "—", "last_curve": "—"}
+        return {"early": "—", "half": "not yet", "last_epoch": "—", "last_score": "—", "last_curve": "—",
+                "late_range": "—", "curve_se": "—", "late_sd": "—"}
     above = d[d.conditioning >= 0.5]
     last = d.iloc[-1]
+    late = d[d.epoch >= 9]
     return {"early": f"{d.conditioning.iloc[:3].max():.2f}",
             "half": "not yet" if above.empty else f"epoch {int(above.epoch.iloc[0]) + 1}",
             "last_epoch": str(int(last.epoch) + 1), "last_score": f"{last.conditioning:.2f}",
-            "last_curve": f"{last.curve_ic:.2f}"}
+            "last_curve": f"{last.curve_ic:.2f}",
+            "late_range": "—" if late.empty else f"{late.curve_ic.min():.2f} to {late.curve_ic.max():.2f}",
+            "curve_se": "—" if late.empty else
+            f"{probe_sampling_se(float(late.curve_ic.mean()), int(late.curve_n.iloc[0])):.3f}",
+            "late_sd": f"{late.curve_ic.std(ddof=1):.3f}" if len(late) > 1 else "—"}
 
 
 def training_progress(col: Collected, train: pd.DataFrame, profile: str) -> str:
@@ -275,10 +282,13 @@ def oracle_texts(table: pd.DataFrame) -> dict[str, str]:
     for key, outcome in (("wrong", "misclassified"), ("right", "classified correctly")):
         row = table[table.outcome == outcome]
         if not len(row) or not row.n.iloc[0]:
-            out[f"cgan_oracle_{key}_n"], out[f"cgan_oracle_{key}_better"] = "not run yet", "not run yet"
+            for name in ("n", "better", "free_median", "held_median"):
+                out[f"cgan_oracle_{key}_{name}"] = "not run yet"
             continue
         r = row.iloc[0]
         out[f"cgan_oracle_{key}_n"] = str(int(r["n"]))
+        out[f"cgan_oracle_{key}_free_median"] = f"{r['free_median']:.4f}"
+        out[f"cgan_oracle_{key}_held_median"] = f"{r['held_median']:.4f}"
         out[f"cgan_oracle_{key}_better"] = f"{r['better']:.0f} % ({r['better_lo']:.0f} to {r['better_hi']:.0f} %)"
     return out
 
@@ -351,6 +361,14 @@ def table_runs(ic: pd.DataFrame, setting: str, profile: str) -> pd.DataFrame:
     if setting != "nz":
         keep &= ic.nz == p.main_nz
     return ic[keep]
+
+
+def max_entry_text(ic: pd.DataFrame, profile: str) -> str:
+    """The mean largest entry of the final class vector in the main setting (α 1, noise moving from the start),
+    over its probes and repeats: how far the search is from a one-hot class vector when it stops."""
+    runs = table_runs(ic, "alpha", profile)
+    main = runs[runs.alpha == 1.0] if not runs.empty else runs
+    return "not run yet" if main.empty else f"{main.max_entry.mean():.2f}"
 
 
 def per_probe(runs: pd.DataFrame) -> np.ndarray:
@@ -539,7 +557,7 @@ def ablation_texts(table: pd.DataFrame) -> dict[str, str]:
         if key is None:
             continue
         out[f"cgan_abl_{key}"] = ("not run yet" if math.isnan(r["difference"]) else
-                                  f"{r['difference']:+.3f} ({r['lo']:+.3f} to {r['hi']:+.3f})")
+                                  difference_text(r["difference"], r["lo"], r["hi"], 3))
         out[f"cgan_abl_{key}_repeats"] = str(int(r["n"]))
     return out
 
@@ -574,6 +592,26 @@ def claims_frame(ic: pd.DataFrame, baselines: pd.DataFrame, profile: str) -> pd.
             rows.append(dict(zip(columns, [claim, f"Hobbhahn 2020, {where}", value, "—", "—", "—",
                                            "not judged yet", ""])))
     return pd.DataFrame(rows, columns=columns)
+
+
+#: glue keys of the chapter's claims (:func:`claims_frame`), by the start of the claim's text
+CLAIM_KEYS = {"accuracy with nz": "level", "nz ": "best_size", "α 0.5 beats α 1": "alpha_half",
+              "α 1 beats α 2": "alpha_2", "α 1 beats α 0.1": "alpha_0_1", "late update after 10": "late_10",
+              "nearest neighbour beats": "nearest"}
+
+
+def claim_texts(frame: pd.DataFrame) -> dict[str, str]:
+    """Glue texts of the claims table (:func:`claims_frame`): ``cgan_claim_<key>`` → our value with its interval
+    ("+0.021 (+0.006 to +0.037)", or "not judged yet") and ``cgan_claim_<key>_verdict`` → the verdict."""
+    out = {}
+    interval = [c for c in frame.columns if c.endswith("interval")][0]
+    for _, r in frame.iterrows():
+        key = next(k for start, k in CLAIM_KEYS.items() if r["claim"].startswith(start))
+        judged = r["verdict"] != "not judged yet"
+        lo_hi = str(r[interval]).strip("[]").replace(", ", " to ")
+        out[f"cgan_claim_{key}"] = f"{r['ours']} ({lo_hi})" if judged else "not judged yet"
+        out[f"cgan_claim_{key}_verdict"] = r["verdict"]
+    return out
 
 
 def compute_summary(col: Collected, train: pd.DataFrame) -> dict:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import reference
 from .. import verdict as V
-from ..report import Collected, frame, summary_columns, summary_text
+from ..report import Collected, difference_text, frame, summary_columns, summary_text
 from .convergence import convergence_frame
 from .frames import IC_FIELDS, SETTING_FIELDS, VARIANT_NAMES, ic_frame
 from .heatmap import boundary_offset, diagonal_agreement
@@ -48,7 +48,7 @@ def _effect_display(a_label: str, b_label: str, means: bool = True) -> dict:
     values carry them) where a table has many rows."""
     return {"comparison": "comparison", **({a_label: "a", b_label: "b"} if means else {}),
             "difference (95 % interval)": lambda r: "—" if math.isnan(r["diff"]) else
-            f"{r['diff']:+.2f} ({r['lo']:+.2f} to {r['hi']:+.2f})", "verdict": "verdict",
+            difference_text(r["diff"], r["lo"], r["hi"]), "verdict": "verdict",
             f"per instance ({b_label} → {a_label})": "runs"}
 
 
@@ -172,7 +172,7 @@ def sparse_control_table(sparse: Collected, control: Collected, diag: Collected)
         "vertex decoding (fixed | to convergence)": lambda r: f"{summary_text(r, 'vx_fixed')} | "
                                                               f"{summary_text(r, 'vx_control')}",
         "IC gain (95 % interval), verdict": lambda r: "—" if math.isnan(r["effect_diff"]) else
-        f"{r['effect_diff']:+.2f} ({r['effect_lo']:+.2f} to {r['effect_hi']:+.2f}), {r['effect_verdict']}"}
+        f"{difference_text(r['effect_diff'], r['effect_lo'], r['effect_hi'])}, {r['effect_verdict']}"}
     return out
 
 

@@ -18,7 +18,8 @@ from .. import reference
 from .. import verdict as V
 from ..plotting import WIDTH, figsize, panel_grid, subplots
 from .. import report as base
-from ..report import Collected, empty_figure, level_columns, probe_level_columns, summary_columns, summary_text
+from ..report import (Collected, difference_text, empty_figure, level_columns, probe_level_columns, summary_columns,
+                      summary_text)
 from ..report import progress_note as progress_line  # noqa: F401  (the pages' one-line progress note)
 from ..store import Job
 from . import codec
@@ -788,8 +789,7 @@ def key_numbers(col: Collected, profile: str) -> dict[str, str]:
         digits = 3 if key == "p_miss10" else 2
         out[f"vae_ctl_{key}"] = "not run yet" if r is None else _summary(r, "longer", digits)
         out[f"vae_ctl_{key}_d"] = ("not run yet" if r is None or math.isnan(r["d"]) else
-                                   f"{r['d']:+.{digits}f}" if math.isnan(r["lo"]) else
-                                   f"{r['d']:+.{digits}f} ({r['lo']:+.{digits}f} to {r['hi']:+.{digits}f})")
+                                   difference_text(r["d"], r["lo"], r["hi"], digits))
         out[f"vae_ctl_{key}_verdict"] = "not run yet" if r is None else r["verdict"]
         out[f"vae_ctl_{key}_source_verdict"] = "not run yet" if r is None else r["source_verdict"]
     per_class_ctl = tr[(tr.dataset == "MNIST") & (tr.labels == "all") & (tr.models == "per class")
@@ -999,4 +999,4 @@ def fashion_numbers(col: Collected, profile: str) -> dict[str, str]:
     (mean and its 95 % interval, percentage points)."""
     found = [v for v in claims(col, profile) if v.claim == "Fashion-MNIST: dim_z 20 beats dim_z 15"]
     v = found[0] if found else None
-    return {"vae_fm_d20_15": "not run yet" if v is None else f"{v.estimate:+.2f} ({v.lo:+.2f} to {v.hi:+.2f})"}
+    return {"vae_fm_d20_15": "not run yet" if v is None else difference_text(v.estimate, v.lo, v.hi)}
