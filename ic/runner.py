@@ -119,14 +119,18 @@ class Context:
         """Trained weights of a model job: from the cache, else by (re)running the job, which saves them.
 
         When the result is stored but the weights are not cached (a fresh clone), the job is executed again
-        with the same seed to rebuild them (the stored result is left untouched), and the rebuilt file is
+        with the same seed and the torch thread count its result recorded (on a CPU) to rebuild them (the
+        stored result is left untouched), and the rebuilt file is
         checked against the SHA-256 the result recorded (:func:`ic.store.recorded_weights_sha256`); a result
         without one (older LSTM results) is rebuilt unchecked, with a log line.
         """
         if not self.weights_cache.has(job):
             if self.store.has(job):
-                rebuilt = self.study.execute(job, self)
-                self._check_rebuilt(job, rebuilt)
+                from .device import recorded_threads, torch_threads
+
+                with torch_threads(recorded_threads(self.store.load(job), self.device)):
+                    rebuilt = self.study.execute(job, self)
+                    self._check_rebuilt(job, rebuilt)
             else:
                 self.require(job)
         if not self.weights_cache.has(job):

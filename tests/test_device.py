@@ -67,3 +67,20 @@ def test_unknown_device_is_an_error(monkeypatch):
     monkeypatch.setenv("IC_DEVICE", "gpu")
     with pytest.raises(ValueError, match="IC_DEVICE"):
         choose_device()
+
+
+def test_torch_threads_sets_and_restores_the_count_and_reads_it_from_a_record():
+    import torch
+
+    from ic.device import recorded_threads, torch_threads
+
+    own = torch.get_num_threads()
+    other = 2 if own == 1 else 1
+    with torch_threads(other):
+        assert torch.get_num_threads() == other
+        with torch_threads(None):
+            assert torch.get_num_threads() == other
+    assert torch.get_num_threads() == own
+    record = {"environment": {"torch_threads": 3}}
+    assert recorded_threads(record) == 3 and recorded_threads(record, "cuda") is None
+    assert recorded_threads(None) is None and recorded_threads({}) is None

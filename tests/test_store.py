@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 
 import pytest
+import torch
 
 from ic import runner
 from ic import store as store_module
@@ -149,6 +150,7 @@ class ToyStudy:
     def execute(self, job, ctx):
         self.executed.append(job.kind)
         if job.kind == "model":
+            self.threads_seen = torch.get_num_threads()
             sha = ctx.weights_cache.save(job, {"w": job.config["w"], "salt": self.salt})
             fit = {"train_loss": [1.0, 0.5 + self.salt], "val_loss": [1.0, 0.6], "best_epoch": 1, "steps": 2}
             return {"trained": True, **({"weights_sha256": sha} if self.record_hash else {}),
@@ -314,6 +316,23 @@ def test_weights_rebuilt_when_result_committed_but_cache_empty(toy, tmp_path):
     assert store_for("paper").has(use) and toy.executed.count("model") == 2
     assert store_for("paper").path(model).read_text() == before  # result untouched
     assert WeightCache(tmp_path / "cache" / "weights").has(model)
+
+
+def test_weights_are_rebuilt_with_the_thread_count_their_result_recorded(toy, tmp_path):
+    """Bit-exact retraining on a CPU needs the original's torch thread count: the rebuild runs with it (here a
+    count different from this process's), and the process's own count is restored afterwards."""
+    runner.reproduce("paper", only="toy", progress=False)
+    model, use = toy.plan("paper")[:2]
+    path = store_for("paper").path(model)
+    record = json.loads(path.read_text())
+    own = torch.get_num_threads()
+    record["environment"]["torch_threads"] = 2 if own == 1 else 1
+    path.write_text(json.dumps(record))
+    shutil.rmtree(tmp_path / "cache" / "weights")
+    store_for("paper").path(use).unlink()
+    runner.reproduce("paper", only="toy", progress=False)
+    assert toy.threads_seen == record["environment"]["torch_threads"] != own
+    assert torch.get_num_threads() == own and store_for("paper").has(use)
 
 
 def test_rebuilt_weights_that_differ_from_the_record_are_a_clear_error(toy, tmp_path):

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from ..data.mnist import load_mnist
+from ..device import recorded_threads, torch_threads
 from ..data.probes import mnist_probes
 from ..seeding import seed_everything
 from ..store import Job
@@ -86,8 +87,15 @@ def _load_state(prev: Job, ctx, cfg: GANConfig) -> GANState:
     before it) when the cache lost it, and checked against the generator SHA-256 its result recorded."""
     if not ctx.weights_cache.has(prev, "state"):
         log.warning("training state of %s not in the cache: rebuilding it", prev.describe())
-        _gan_epoch(prev, ctx, rebuild=True)
+        _rebuild(prev, ctx)
     return GANState.from_dict(ctx.weights_cache.load(prev, "state"), cfg)
+
+
+def _rebuild(job: Job, ctx) -> None:
+    """Retrain a stored epoch to recover its checkpoint and training state, with the torch thread count its
+    result recorded (epochs of one GAN may have run with different counts)."""
+    with torch_threads(recorded_threads(ctx.store.load(job), ctx.device)):
+        _gan_epoch(job, ctx, rebuild=True)
 
 
 def _gan_epoch(job: Job, ctx, rebuild: bool = False) -> dict:
@@ -250,7 +258,7 @@ assert set(HANDLERS) == set(VERSIONS)
 def load_generator(job: Job, ctx) -> Generator:
     """The generator saved by a ``gan_epoch`` job (rebuilt by retraining when the cache lost it)."""
     if not ctx.weights_cache.has(job):
-        _gan_epoch(job, ctx, rebuild=True)
+        _rebuild(job, ctx)
     state = ctx.weights_cache.load(job)
     G = Generator(state["nz"])
     G.load_state_dict(state["G"])
