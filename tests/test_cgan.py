@@ -310,3 +310,25 @@ def test_conditioning_milestones_count_epochs_from_one_and_range_the_curve_from_
     assert m["late_range"] == "0.50 to 0.70" and m["curve_se"] == f"{(0.6 * 0.4 / 200) ** 0.5:.3f}"
     assert m["late_sd"] == "0.100"
     assert set(conditioning_milestones(train, 10).values()) <= {"—", "not yet"}
+
+
+def test_each_noise_size_is_inverted_right_after_its_training_and_in_the_same_shard():
+    """A GAN's checkpoints live in the machine's cache: its Table 1 runs come next in the plan (not after the
+    other GANs' trainings, possibly sessions later) and in its shard."""
+    from ic.cgan import jobs as J
+    from ic.cgan.profiles import get_profile
+    from ic.cgan.study import STUDY
+    from ic.runner import in_shard
+
+    p = get_profile("cpu")
+    plan = [j.key for j in STUDY.plan("cpu")]
+    for nz in p.noise_sizes:
+        last_epoch = plan.index(J.training_jobs(p, nz)[-1].key)
+        runs = [plan.index(J.ic_job(p, nz, repeat=r).key) for r in range(p.repeats)]
+        if nz != p.main_nz:
+            assert sorted(runs) == list(range(last_epoch + 1, last_epoch + 1 + p.repeats)), nz
+        shard = (0, 2) if in_shard(J.training_jobs(p, nz)[0], (0, 2)) else (1, 2)
+        assert all(in_shard(j, shard) for j in [*J.training_jobs(p, nz), *(J.ic_job(p, nz, repeat=r)
+                                                                           for r in range(p.repeats))]), nz
+    assert {j.key for j in STUDY.parts("cpu")["noise size"]} == {J.ic_job(p, nz, repeat=r).key
+                                                                 for nz in p.noise_sizes for r in range(p.repeats)}
