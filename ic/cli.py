@@ -146,6 +146,9 @@ def build_parser() -> Parser:
                                                   "cores; a model and the jobs that use it stay in one shard)")
     p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads of this process (e.g. 1 beside "
                                                             "another process on a 2-core machine)")
+    p.add_argument("--part", metavar="GLOB[,GLOB]",
+                   help="only the jobs of these parts of a study (glob patterns on the part names, e.g. "
+                        "'*nz=10' for one GAN's training and its Table 1 runs; a wrong name lists the parts)")
 
     p = sub.add_parser("bench", parents=[debug], formatter_class=raw,
                        help="speed benchmarks against the same-run matmul peak (JSON record to benchmarks/)",
@@ -178,14 +181,14 @@ def _run(args) -> int:
     elif args.command == "reproduce":
         runner.parse_budget(args.budget)
         runner.parse_shard(args.shard)
-        runner.select_studies(args.only, args.profile)
+        runner.select_parts(runner.select_studies(args.only, args.profile), args.profile, args.part)
         _device(args.device)
         if args.threads:
             import torch
 
             torch.set_num_threads(args.threads)
         summary = runner.reproduce(args.profile, args.only, args.budget, args.device,
-                                   progress=not args.no_progress, shard=args.shard)
+                                   progress=not args.no_progress, shard=args.shard, parts=args.part)
         if summary["failed"]:
             return 1
         return 0 if summary["ran"] or not summary["stopped_at_budget"] else NOTHING_FITS

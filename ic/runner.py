@@ -353,20 +353,48 @@ def in_shard(job: Job, shard: tuple[int, int]) -> bool:
     return int(hashlib.sha256(shard_anchor(job).encode()).hexdigest(), 16) % n == i
 
 
+def select_parts(names: list[str], profile: str, patterns: str | None) -> dict[str, set[str] | None]:
+    """Per study, the keys of the jobs in the parts whose names match one of the comma-separated glob
+    ``patterns`` (``"*nz=10"``: "training nz=10" and "noise size nz=10", not "nz=100"); None (every job) without
+    patterns. A pattern that matches no part of any selected study is a :class:`UsageError` listing the parts."""
+    import fnmatch
+
+    if not patterns:
+        return {name: None for name in names}
+    wanted = [p.strip() for p in patterns.split(",") if p.strip()]
+    out: dict[str, set[str] | None] = {}
+    available: list[str] = []
+    used: set[str] = set()
+    for name in names:
+        parts = get_study(name).parts(profile)
+        available += [f"{name}: {part}" for part in parts]
+        hit = [part for part in parts if any(fnmatch.fnmatchcase(part, w) for w in wanted)]
+        used |= {w for w in wanted if any(fnmatch.fnmatchcase(part, w) for part in parts)}
+        out[name] = {j.key for part in hit for j in parts[part]}
+    unknown = [w for w in wanted if w not in used]
+    if unknown:
+        raise UsageError(f"--part {', '.join(map(repr, unknown))} matches no part of profile {profile!r}; the parts "
+                         f"are: {'; '.join(available)} (glob patterns, comma-separated, e.g. '*nz=10').")
+    return out
+
+
 def reproduce(profile: str = "smoke", only: str | None = None, budget: str | float | None = None,
-              device: str | None = None, progress: bool = True, out=None, shard: str | None = None) -> dict:
+              device: str | None = None, progress: bool = True, out=None, shard: str | None = None,
+              parts: str | None = None) -> dict:
     """Run every missing job of the selected studies, in plan order, until the wall-time budget is used up.
 
     Before a job its missing deps run (recursively). A job is started only if the expected wall time of the job
     and its missing deps fits in the remaining budget; a job that needs a job left for the next run is left too.
     A started job runs to its end (its result is written atomically), so stopping never leaves a partial
     result. With ``shard="i/n"``, n processes can share the work (e.g. one per core): see :func:`shard_anchor`.
-    Ctrl-C raises :class:`Interrupted`, which says how many results this run kept.
+    With ``parts`` (glob patterns, :func:`select_parts`) only the jobs of those parts run (and their missing
+    deps). Ctrl-C raises :class:`Interrupted`, which says how many results this run kept.
     """
     out = out or sys.stdout
     budget_s = parse_budget(budget)
     shard_ = parse_shard(shard)
     names = select_studies(only, profile)
+    selected = select_parts(names, profile, parts)
     store = store_for(profile)
     dev = choose_device(device)
     _note_selection(names, only, profile, out)
@@ -374,7 +402,7 @@ def reproduce(profile: str = "smoke", only: str | None = None, budget: str | flo
                "failed": []}
     started: list[Job] = []
     try:
-        _reproduce(names, profile, store, dev, budget_s, shard_, progress, out, summary, started)
+        _reproduce(names, profile, store, dev, budget_s, shard_, progress, out, summary, started, selected)
     except KeyboardInterrupt as exc:
         raise Interrupted(sum(store.has(j) for j in started), store.root) from exc
     msg = (f"ran {summary['ran']} jobs in {summary['seconds'] / 60:.1f} min; "
@@ -389,7 +417,8 @@ def reproduce(profile: str = "smoke", only: str | None = None, budget: str | flo
 
 
 def _reproduce(names: list[str], profile: str, store: ResultStore, dev: Any, budget_s: float | None,
-               shard_: tuple[int, int], progress: bool, out, summary: dict, started: list[Job]) -> None:
+               shard_: tuple[int, int], progress: bool, out, summary: dict, started: list[Job],
+               selected: dict[str, set[str] | None] | None = None) -> None:
     """The loop of :func:`reproduce`: counts into ``summary``, and lists in ``started`` every job it starts (so
     that an interrupt can count the results this run kept)."""
     from tqdm.auto import tqdm
@@ -399,7 +428,10 @@ def _reproduce(names: list[str], profile: str, store: ResultStore, dev: Any, bud
         study = get_study(name)
         ctx = Context(study=study, store=store, device=dev)
         jobs = study.plan(profile)
-        done = [(j, store.load(j)) for j in jobs if store.has(j)]
+        done = [(j, store.load(j)) for j in jobs if store.has(j)]      # the whole plan's: the cost estimates
+        keys = (selected or {}).get(name)
+        if keys is not None:
+            jobs = [j for j in jobs if j.key in keys]
         missing = [j for j in jobs if not store.has(j) and in_shard(j, shard_)]
         summary["already_done"] += len(jobs) - len(missing)
         skipped: set[str] = set()

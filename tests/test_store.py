@@ -415,3 +415,20 @@ def test_parse_budget_rejects_nonsense():
 def test_unknown_study_is_a_clear_error():
     with pytest.raises(ValueError, match="Unknown study"):
         runner.get_study("nope")
+
+
+def test_parts_select_the_jobs_of_matching_parts_with_their_deps(sleepy, monkeypatch):
+    sleepy.seconds = 0.0
+    model = Job("sleep", "nap", {"name": "model 10"}, seed=0, cost_s=1)
+    use = Job("sleep", "nap", {"name": "use 10"}, seed=0, cost_s=1, deps=(model,))
+    other = Job("sleep", "nap", {"name": "model 100"}, seed=0, cost_s=1)
+    parts = {"training nz=10": [model], "runs nz=10": [use], "training nz=100": [other]}
+    monkeypatch.setattr(sleepy, "parts", lambda profile: parts, raising=False)
+    monkeypatch.setattr(sleepy, "plan", lambda profile: [model, use, other])
+    s = runner.reproduce("paper", only="sleep", progress=False, parts="runs nz=10")
+    assert sleepy.executed == [model.key, use.key] and s["ran"] == 2         # its dep runs first
+    s = runner.reproduce("paper", only="sleep", progress=False, parts="*nz=10")
+    assert s["ran"] == 0 and s["already_done"] == 2 and other.key not in sleepy.executed
+    with pytest.raises(runner.UsageError, match=r"'nz=1' matches no part.*sleep: training nz=100"):
+        runner.reproduce("paper", only="sleep", progress=False, parts="nz=1")
+    assert runner.select_parts(["sleep"], "paper", None) == {"sleep": None}
