@@ -332,3 +332,21 @@ def test_each_noise_size_is_inverted_right_after_its_training_and_in_the_same_sh
                                                                            for r in range(p.repeats))]), nz
     assert {j.key for j in STUDY.parts("cpu")["noise size"]} == {J.ic_job(p, nz, repeat=r).key
                                                                  for nz in p.noise_sizes for r in range(p.repeats)}
+
+
+def test_cost_by_part_counts_each_job_once_in_its_first_part():
+    from ic.cgan import jobs as J
+    from ic.cgan.profiles import get_profile
+    from ic.cgan.report import cost_by_part
+    from ic.cgan.study import STUDY
+    from ic.report import Collected
+
+    p = get_profile("cpu")
+    plan = STUDY.plan("cpu")
+    shared = J.ic_job(p, p.main_nz)                     # Table 2's α 1 = Table 1's noise size 25, repeat 0
+    table = cost_by_part(Collected("cpu", plan, {shared.key: {"cpu_time_s": 1800.0}}), "cpu").set_index("part")
+    assert table.loc["total", "jobs"] == len(plan) and table.loc["total", "done"] == 1
+    assert table.loc["Table 2: update rate", "cpu_h"] == 0.5 and table.loc["Table 1: noise size", "done"] == 0
+    assert table.loc["Table 1: noise size", "jobs"] == p.repeats * (len(p.noise_sizes) - 1)
+    assert table.loc["GAN training, noise size  10", "jobs"] == 20
+    assert list(table.index[:5]) == [f"GAN training, noise size {nz:>3}" for nz in sorted(p.noise_sizes)]

@@ -614,6 +614,29 @@ def claim_texts(frame: pd.DataFrame) -> dict[str, str]:
     return out
 
 
+def _part_label(part: str) -> str:
+    """The name of a part in the cost table: the GAN trainings by noise size (padded so that they sort by size;
+    HTML shows the padding as one space), the three tables by number."""
+    if part.startswith("training nz="):
+        return f"GAN training, noise size {int(part.split('=')[1]):>3}"
+    if part.startswith("noise size"):
+        return "Table 1: noise size"
+    return {"update rate": "Table 2: update rate", "late update": "Table 3: late update",
+            "judge": "judge (small CNN)"}.get(part, part)
+
+
+def cost_by_part(col: Collected, profile: str) -> pd.DataFrame:
+    """CPU time of the study's jobs in the store per part (:func:`ic.report.cost_table`; a job shared by two
+    parts counts in the first, in plan order: Table 1's noise-size-25 runs are Table 2's α 1 runs)."""
+    from .study import STUDY as study
+
+    label: dict[str, str] = {}
+    for part, jobs in study.parts(profile).items():
+        for j in jobs:
+            label.setdefault(j.key, _part_label(part))
+    return base.cost_table(col, lambda j: {"part": label.get(j.key, "other")})
+
+
 def compute_summary(col: Collected, train: pd.DataFrame) -> dict:
     """What the profile costs on this machine, from the store: the median wall minutes of a trained epoch, the
     wall hours spent, and the wall hours the missing jobs are expected to take (:func:`ic.runner.expected_cost`,
