@@ -21,6 +21,7 @@ result (same seed, atomic writes).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import logging
@@ -106,6 +107,8 @@ class Context:
     weights_cache: WeightCache = field(default_factory=WeightCache)
     device: Any = None
     log: Any = None
+    #: wall seconds this context spent retraining weights the cache had lost (see :meth:`rebuilding`)
+    rebuild_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.device is None:
@@ -113,7 +116,22 @@ class Context:
 
     def require(self, job: Job) -> dict:
         """The record of ``job``, computed (and stored) first if it is missing."""
-        return self.store.run(job, lambda: self.study.execute(job, self), device=str(self.device))
+        return self.store.run(job, lambda: self.study.execute(job, self), device=str(self.device),
+                              rebuild_clock=lambda: self.rebuild_s)
+
+    @contextlib.contextmanager
+    def rebuilding(self, record: dict | None = None):
+        """A block that retrains lost weights: run with the torch thread count ``record`` (the stored result of
+        what is rebuilt) recorded, its wall time counted in :attr:`rebuild_s` (and so in the ``rebuild_wall_s``
+        of the job that needed it, which time estimates leave out)."""
+        from .device import recorded_threads, torch_threads
+
+        t0 = time.perf_counter()
+        try:
+            with torch_threads(recorded_threads(record, self.device)):
+                yield
+        finally:
+            self.rebuild_s += time.perf_counter() - t0
 
     def weights(self, job: Job) -> Any:
         """Trained weights of a model job: from the cache, else by (re)running the job, which saves them.
@@ -126,9 +144,7 @@ class Context:
         """
         if not self.weights_cache.has(job):
             if self.store.has(job):
-                from .device import recorded_threads, torch_threads
-
-                with torch_threads(recorded_threads(self.store.load(job), self.device)):
+                with self.rebuilding(self.store.load(job)):
                     rebuilt = self.study.execute(job, self)
                     self._check_rebuilt(job, rebuilt)
             else:
@@ -214,17 +230,24 @@ def expected_cost(job: Job, done: list[tuple[Job, dict]], device: str | None = N
     record) of the same study and kind that ran on ``device`` (a device type such as ``cpu`` or ``cuda``;
     None: any): the mean wall time of those of the same shape (the same estimate ``cost_s``, which the study
     derives from the job's size), else the job's estimate scaled by the mean ratio of measured to estimated
-    wall time, else the job's estimate. Records that took under :data:`NO_OP_FRACTION` of their own estimate are
-    left out: those jobs did not do the work the estimate describes (e.g. a training epoch after the stopping rule
-    ended the training, stored as done in milliseconds), and would pull the mean far below a real job's time."""
+    wall time, else the job's estimate. Each record's time leaves out what its job spent rebuilding weights a new
+    machine's cache had lost (``rebuild_wall_s``). Records that took under :data:`NO_OP_FRACTION` of their own
+    estimate are left out: those jobs did not do the work the estimate describes (e.g. a training epoch after the
+    stopping rule ended the training, stored as done in milliseconds), and would pull the mean far below a real
+    job's time."""
     same_kind = [(j, r) for j, r in done if j.kind == job.kind and j.study == job.study
-                 and r["wall_time_s"] >= NO_OP_FRACTION * j.cost_s
+                 and _own_wall(r) >= NO_OP_FRACTION * j.cost_s
                  and (device is None or _device_type(r.get("environment", {}).get("device")) == _device_type(device))]
-    same_shape = [r["wall_time_s"] for j, r in same_kind if j.cost_s == job.cost_s]
+    same_shape = [_own_wall(r) for j, r in same_kind if j.cost_s == job.cost_s]
     if same_shape:
         return sum(same_shape) / len(same_shape)
-    ratios = [r["wall_time_s"] / j.cost_s for j, r in same_kind if j.cost_s > 0]
+    ratios = [_own_wall(r) / j.cost_s for j, r in same_kind if j.cost_s > 0]
     return job.cost_s * sum(ratios) / len(ratios) if ratios else job.cost_s
+
+
+def _own_wall(record: dict) -> float:
+    """A record's wall time without the time its job spent rebuilding lost weights (``rebuild_wall_s``)."""
+    return record["wall_time_s"] - record.get("rebuild_wall_s", 0.0)
 
 
 def _device_type(device: Any) -> str:

@@ -183,7 +183,11 @@ class ResultStore:
             self._memo[p] = record
         return self._memo[p]
 
-    def save(self, job: Job, result: Mapping[str, Any], *, wall_s: float, cpu_s: float, device: str) -> dict:
+    def save(self, job: Job, result: Mapping[str, Any], *, wall_s: float, cpu_s: float, device: str,
+             rebuild_s: float = 0.0) -> dict:
+        """Write the record of ``job`` atomically. ``rebuild_s``: wall seconds of ``wall_s`` spent retraining
+        weights this job needed but the cache had lost (recorded when > 0, so that time estimates can leave
+        it out)."""
         _check_finite(result)
         record = {
             **job.identity,
@@ -192,6 +196,7 @@ class ResultStore:
             "result": dict(result),
             "wall_time_s": round(wall_s, 3),
             "cpu_time_s": round(cpu_s, 3),
+            **({"rebuild_wall_s": round(rebuild_s, 3)} if rebuild_s > 0 else {}),
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "environment": environment_info(device),
         }
@@ -200,14 +205,19 @@ class ResultStore:
         self._memo[self.path(job)] = record
         return record
 
-    def run(self, job: Job, fn: Callable[[], Mapping[str, Any]], *, device: str = "cpu") -> dict:
-        """Return the stored record of ``job``; compute it with ``fn()`` only when it is missing."""
+    def run(self, job: Job, fn: Callable[[], Mapping[str, Any]], *, device: str = "cpu",
+            rebuild_clock: Callable[[], float] | None = None) -> dict:
+        """Return the stored record of ``job``; compute it with ``fn()`` only when it is missing.
+        ``rebuild_clock()``: a running total of seconds spent rebuilding weights (its increase during ``fn`` is
+        recorded as the job's ``rebuild_wall_s``)."""
         if self.has(job):
             return self.load(job)
         t_wall, t_cpu = time.perf_counter(), time.process_time()
+        r0 = rebuild_clock() if rebuild_clock else 0.0
         result = fn()
+        rebuild_s = (rebuild_clock() - r0) if rebuild_clock else 0.0
         return self.save(job, result, wall_s=time.perf_counter() - t_wall, cpu_s=time.process_time() - t_cpu,
-                         device=device)
+                         device=device, rebuild_s=rebuild_s)
 
     def records(self, study: str | None = None) -> Iterator[dict]:
         folders = [self.root / study] if study else sorted(p for p in self.root.glob("*") if p.is_dir())

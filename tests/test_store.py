@@ -234,6 +234,10 @@ def test_expected_cost_is_wall_time_learnt_from_jobs_of_the_same_shape_else_the_
     # a job that did no work (an epoch after the stopping rule: milliseconds) does not lower the estimate
     no_op = [(replace(small, seed=4), {"wall_time_s": 0.001, "cpu_time_s": 0.001, "environment": cpu})]
     assert runner.expected_cost(replace(small, seed=2), done + no_op, "cpu") == 40.0
+    # nor does the time a job spent retraining weights a new machine's cache had lost raise it
+    rebuilt = [(replace(small, seed=5), {"wall_time_s": 140.0, "rebuild_wall_s": 100.0, "cpu_time_s": 140.0,
+                                         "environment": cpu})]
+    assert runner.expected_cost(replace(small, seed=2), done + rebuilt, "cpu") == 40.0
 
 
 class SleepStudy:
@@ -315,6 +319,9 @@ def test_weights_rebuilt_when_result_committed_but_cache_empty(toy, tmp_path):
     runner.reproduce("paper", only="toy", progress=False)
     assert store_for("paper").has(use) and toy.executed.count("model") == 2
     assert store_for("paper").path(model).read_text() == before  # result untouched
+    # the job that needed the rebuild records the time it took (left out of time estimates); others do not
+    assert "rebuild_wall_s" in store_for("paper").load(use)
+    assert not any("rebuild_wall_s" in store_for("paper").load(u) for u in toy.plan("paper")[2:])
     assert WeightCache(tmp_path / "cache" / "weights").has(model)
 
 

@@ -12,7 +12,6 @@ import torch
 import torch.nn.functional as F
 
 from ..data.mnist import load_mnist
-from ..device import recorded_threads, torch_threads
 from ..data.probes import mnist_probes
 from ..seeding import seed_everything
 from ..store import Job
@@ -94,7 +93,7 @@ def _load_state(prev: Job, ctx, cfg: GANConfig) -> GANState:
 def _rebuild(job: Job, ctx) -> None:
     """Retrain a stored epoch to recover its checkpoint and training state, with the torch thread count its
     result recorded (epochs of one GAN may have run with different counts)."""
-    with torch_threads(recorded_threads(ctx.store.load(job), ctx.device)):
+    with ctx.rebuilding(ctx.store.load(job)):
         _gan_epoch(job, ctx, rebuild=True)
 
 
