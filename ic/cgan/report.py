@@ -175,7 +175,7 @@ def training_figure(train: pd.DataFrame):
     ax1.set_ylabel("fraction")
     ax1.set_title("conditioning score")
     ax2.set_title("IC accuracy, curve probes")
-    ax1.legend(loc="upper left", frameon=True)
+    ax1.legend(loc="lower right", frameon=True)   # the curves rise from the lower left
     fig.tight_layout()
     return fig
 
