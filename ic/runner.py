@@ -109,6 +109,7 @@ class Context:
     log: Any = None
     #: wall seconds this context spent retraining weights the cache had lost (see :meth:`rebuilding`)
     rebuild_s: float = 0.0
+    _rebuild_depth: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         if self.device is None:
@@ -126,12 +127,16 @@ class Context:
         of the job that needed it, which time estimates leave out)."""
         from .device import recorded_threads, torch_threads
 
+        outermost = not self._rebuild_depth     # a chain rebuilds its earlier epochs inside: count the time once
+        self._rebuild_depth += 1
         t0 = time.perf_counter()
         try:
             with torch_threads(recorded_threads(record, self.device)):
                 yield
         finally:
-            self.rebuild_s += time.perf_counter() - t0
+            self._rebuild_depth -= 1
+            if outermost:
+                self.rebuild_s += time.perf_counter() - t0
 
     def weights(self, job: Job) -> Any:
         """Trained weights of a model job: from the cache, else by (re)running the job, which saves them.

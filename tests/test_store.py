@@ -439,3 +439,13 @@ def test_parts_select_the_jobs_of_matching_parts_with_their_deps(sleepy, monkeyp
     with pytest.raises(runner.UsageError, match=r"'nz=1' matches no part.*sleep: training nz=100"):
         runner.reproduce("paper", only="sleep", progress=False, parts="nz=1")
     assert runner.select_parts(["sleep"], "paper", None) == {"sleep": None}
+
+
+def test_nested_rebuilds_count_their_time_once(toy, tmp_path):
+    """A GAN chain rebuilds epoch 2 and, inside it, epochs 1 and 0: the job's rebuild time is the outer block's."""
+    ctx = runner.Context(study=toy, store=store_for("paper"))
+    with ctx.rebuilding():
+        time.sleep(0.02)
+        with ctx.rebuilding():
+            time.sleep(0.02)
+    assert 0.04 <= ctx.rebuild_s < 0.06
