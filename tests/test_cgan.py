@@ -361,3 +361,23 @@ def test_cost_by_part_counts_each_job_once_in_its_first_part():
     assert table.loc["Table 1: noise size", "jobs"] == p.repeats * (len(p.noise_sizes) - 1)
     assert table.loc["GAN training, noise size  10", "jobs"] == 20
     assert list(table.index[:5]) == [f"GAN training, noise size {nz:>3}" for nz in sorted(p.noise_sizes)]
+
+
+def test_noise_size_table_shows_each_gans_checkpoint_and_refuses_runs_of_another_checkpoint():
+    import pandas as pd
+
+    from ic.cgan.report import setting_table
+    from ic.report import public
+
+    ic = pd.DataFrame({"nz": [10, 10, 10], "alpha": 1.0, "late_k": -1, "bn": "ghost4", "optimizer": "source_adam",
+                       "precision": "bf16", "repeat": [0, 1, 2], "accuracy": [0.5, 0.52, 0.51], "n_probes": 1000,
+                       "selected_epoch": 11, "predictions": [[0, 1]] * 3, "labels": [[0, 1]] * 3})
+    selection = pd.DataFrame({"nz": [10, 100], "epochs": [18, 20], "selected_epoch": [11, 4],
+                              "conditioning": [0.981, 0.227]})
+    shown = public(setting_table(ic, "nz", "cpu", selection)).set_index("noise size")
+    assert shown.loc["10", "checkpoint (of epochs trained)"] == "12 of 18" and "(n=3)" in shown.loc["10", "ours"]
+    assert shown.loc["100", "checkpoint (of epochs trained)"] == "5 of 20"       # trained, not yet inverted
+    assert shown.loc["100", "conditioning score"] == "0.23" and shown.loc["50", "conditioning score"] == "—"
+    assert list(shown.columns[:2]) == ["checkpoint (of epochs trained)", "conditioning score"]
+    with pytest.raises(ValueError, match="runs used epoch 12, the selection rule now picks epoch 15"):
+        setting_table(ic, "nz", "cpu", selection.assign(selected_epoch=[14, 4]))

@@ -378,10 +378,15 @@ def per_probe(runs: pd.DataFrame) -> np.ndarray:
     return np.mean(correct, axis=0)
 
 
-def setting_table(ic: pd.DataFrame, setting: str, profile: str) -> pd.DataFrame:
+def setting_table(ic: pd.DataFrame, setting: str, profile: str,
+                  selection: pd.DataFrame | None = None) -> pd.DataFrame:
     """One source table: per setting value, our repeats (mean ± std), the probe-sampling error, the source's
     five runs and the level verdict (:func:`ic.verdict.level` on per-probe correctness against the source's
-    runs; 'pending' until every repeat is in). Numeric, with ``attrs['display']``."""
+    runs; 'pending' until every repeat is in). Numeric, with ``attrs['display']``.
+
+    ``selection`` (:func:`selection_table`, for the noise-size table, where every row is its own GAN) adds the
+    checkpoint each row's GAN was used at and its conditioning score, so that a row whose GAN never learnt its
+    classes is visible as such."""
     from .. import verdict as V
 
     p = get_profile(profile)
@@ -412,6 +417,23 @@ def setting_table(ic: pd.DataFrame, setting: str, profile: str) -> pd.DataFrame:
                            f"(n={r['ours_n']})"),
         "probe-sampling error": lambda r: _f(r["probe_se"], 3),
         "verdict": "verdict"}
+    if selection is not None:
+        sel = selection.set_index("nz")
+        chosen = [int(sel.selected_epoch.get(int(v), -1)) for v in df[setting]]
+        for v, ran, c in zip(df[setting], df.selected_epoch, chosen):
+            if ran >= 0 and ran != c:
+                raise ValueError(f"noise size {v}: the inverse-classification runs used epoch {ran + 1}, the "
+                                 f"selection rule now picks epoch {c + 1} (the GAN trained on after its runs); "
+                                 "delete the noise size's ic results and run them again")
+        df["selected_epoch"] = chosen
+        df["conditioning"] = [float(sel.conditioning.get(int(v), NAN)) for v in df[setting]]
+        df["epochs_trained"] = [int(sel.epochs.get(int(v), 0)) for v in df[setting]]
+        display = dict(df.attrs["display"])
+        df.attrs["display"] = {
+            **{k: display.pop(k) for k in list(display)[:1]},
+            "checkpoint (of epochs trained)": lambda r: ("—" if r["selected_epoch"] < 0 else
+                                                         f"{r['selected_epoch'] + 1} of {r['epochs_trained']}"),
+            "conditioning score": lambda r: _f(r["conditioning"]), **display}
     return df
 
 
