@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import reference
-from ..plotting import figsize, log_y, subplots
+from ..plotting import figsize, log_y, panel_grid, subplots
 from .. import report as base
 from ..report import Collected, difference_text, empty_figure, frame
 from ..report import progress_note as progress_line  # noqa: F401  (the pages' one-line progress note)
@@ -73,6 +73,48 @@ def conditioning_milestones(train: pd.DataFrame, nz: int) -> dict[str, str]:
             "curve_se": "—" if late.empty else
             f"{probe_sampling_se(float(late.curve_ic.mean()), int(late.curve_n.iloc[0])):.3f}",
             "late_sd": f"{late.curve_ic.std(ddof=1):.3f}" if len(late) > 1 else "—"}
+
+
+def _prob(v: float) -> str:
+    """A probability to three decimals, with "below 0.001" / "above 0.999" instead of 0.000 / 1.000."""
+    return "below 0.001" if v < 0.0005 else "above 0.999" if v > 0.9995 else f"{v:.3f}"
+
+
+def collapse_text(train: pd.DataFrame, profile: str) -> str:
+    """One sentence per GAN whose samples fell below the diversity threshold (mode collapse): when, how far,
+    what the discriminator did, whether it recovered and what the rule made of it; or that none collapsed."""
+    p = get_profile(profile)
+    out = []
+    for nz in p.noise_sizes:
+        d = train[(train.nz == nz) & train.trained].sort_values("epoch")
+        bad = d[~d.eligible]
+        if bad.empty:
+            continue
+        first = bad.iloc[0]
+        before = d[d.epoch < first.epoch]
+        worst = bad.loc[bad.d_fake.idxmin()]
+        recovered = d[(d.epoch > bad.epoch.max())]
+        sel = d[d.eligible]
+        sel = sel.loc[sel.conditioning.idxmax()] if len(sel) else None
+        text = (f"At noise size {nz} the generator collapsed after {int(first.epoch) + 1} epochs: the diversity of "
+                f"its samples fell to {first.diversity:.2f}"
+                + (f" (from {before.diversity.iloc[-1]:.2f})" if len(before) else "")
+                + f", and the discriminator's mean output on generated images "
+                f"{'fell ' if _prob(worst.d_fake).startswith('below') else 'to '}{_prob(worst.d_fake)} "
+                f"(on real ones {_prob(worst.d_real)}, after {int(worst.epoch) + 1} epochs)")
+        if len(recovered):
+            text += f"; it recovered after {int(recovered.epoch.iloc[0]) + 1} epochs."
+        else:
+            text += "; it had not recovered"
+            stopped = (~train[train.nz == nz].trained).any()
+            text += (f" when the rule stopped its training after {len(d)} epochs" if stopped
+                     else f" after {len(d)} epochs")
+            text += (f", so the selected checkpoint is epoch {int(sel.epoch) + 1}, before the collapse, with a "
+                     f"conditioning score of {sel.conditioning:.2f}." if sel is not None
+                     else ", and no epoch is eligible.")
+        out.append(text)
+    return " ".join(out) if out else ("No generator collapsed: the samples of every epoch were at least "
+                                      "half as varied as real images.")
 
 
 def training_progress(col: Collected, train: pd.DataFrame, profile: str) -> str:
@@ -149,34 +191,46 @@ def _f(v: float, digits: int = 2) -> str:
 
 
 def training_figure(train: pd.DataFrame):
-    """Conditioning score (left) and inverse-classification accuracy on the curve probes (right) per epoch,
-    one line per noise size; the selected epoch is circled."""
+    """Per epoch, one line per noise size: the conditioning score, the diversity of the samples (with the
+    eligibility threshold of the selection rule) and the inverse-classification accuracy on the curve probes.
+    The selected epoch is circled; epochs below the diversity threshold (mode collapse) are crossed."""
+    from matplotlib.ticker import MaxNLocator
+
+    from .selection import MIN_DIVERSITY
+
     trained = train[train.trained]
     if trained.empty:
         return empty_figure("no GAN epoch in the results store yet")
-    fig, axes = subplots(1, 2, aspect=0.42, sharex=True)
-    ax1, ax2 = axes[0]
+    fig, axes = panel_grid(3, max_cols=3, panel_aspect=1.05, sharex=True)
+    ax1, ax_div, ax2 = axes
     for nz, rows in trained.groupby("nz", sort=True):
         x = rows.epoch + 1
         line, = ax1.plot(x, rows.conditioning, marker="o", ms=3, label=f"nz {nz}")
-        ax2.plot(x, rows.curve_ic, marker="o", ms=3, color=line.get_color())
+        color = line.get_color()
+        ax_div.plot(x, rows.diversity, marker="o", ms=3, color=color)
+        ax2.plot(x, rows.curve_ic, marker="o", ms=3, color=color)
+        collapsed = rows[~rows.eligible]
+        for ax, col in ((ax1, "conditioning"), (ax_div, "diversity"), (ax2, "curve_ic")):
+            ax.plot(collapsed.epoch + 1, collapsed[col], "x", ms=8, mew=1.5, color=color)
         eligible = rows[rows.eligible]
         if len(eligible):
             best = eligible.loc[eligible.conditioning.idxmax()]
-            ax1.plot(best.epoch + 1, best.conditioning, "o", ms=11, mfc="none", color=line.get_color())
-            ax2.plot(best.epoch + 1, best.curve_ic, "o", ms=11, mfc="none", color=line.get_color())
-    from matplotlib.ticker import MaxNLocator
-
-    for ax in (ax1, ax2):
+            for ax, col in ((ax1, "conditioning"), (ax_div, "diversity"), (ax2, "curve_ic")):
+                ax.plot(best.epoch + 1, best[col], "o", ms=11, mfc="none", color=color)
+    for ax in (ax1, ax_div, ax2):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.axhline(0.1, color="grey", ls=":", lw=1)
         ax.set_xlabel("epochs trained")
-        ax.set_ylim(0, 1)
+        ax.set_ylim(0, 1.1 if ax is ax_div else 1)
+    for ax in (ax1, ax2):
+        ax.axhline(0.1, color="grey", ls=":", lw=1)
+    ax_div.axhline(MIN_DIVERSITY, color="grey", ls="--", lw=1)
     ax1.set_ylabel("fraction")
     ax1.set_title("conditioning score")
-    ax2.set_title("IC accuracy, curve probes")
-    ax1.legend(loc="lower right", frameon=True)   # the curves rise from the lower left
-    fig.tight_layout()
+    ax_div.set_title("diversity")
+    ax2.set_title("IC accuracy (curve probes)", fontsize="medium")
+    handles, labels = ax1.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=len(labels), frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
     return fig
 
 
