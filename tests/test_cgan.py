@@ -383,10 +383,10 @@ def test_noise_size_table_shows_each_gans_checkpoint_and_refuses_runs_of_another
         setting_table(ic, "nz", "cpu", selection.assign(selected_epoch=[14, 4]))
 
 
-def test_collapse_text_says_when_a_generator_collapsed_and_what_the_rule_selected():
+def test_collapse_facts_say_when_a_generator_collapsed_and_what_the_rule_selected():
     import pandas as pd
 
-    from ic.cgan.report import collapse_text
+    from ic.cgan.report import collapse_facts
 
     n = 8
     train = pd.DataFrame({"nz": 100, "epoch": range(n), "trained": [True] * 7 + [False],
@@ -394,10 +394,11 @@ def test_collapse_text_says_when_a_generator_collapsed_and_what_the_rule_selecte
                           "diversity": [0.9, 0.8, 0.85] + [0.1] * 5,
                           "d_fake": [0.3, 0.3, 0.2, 0.01, 0.0001, 0.02, 0.02, 0.0],
                           "d_real": [0.7, 0.7, 0.8, 0.99, 0.9999, 0.98, 0.98, 0.0]})
-    text = collapse_text(train, "cpu")
-    assert text.startswith("At noise size 100 the generator collapsed after 4 epochs")
-    assert "fell to 0.10 (from 0.85)" in text and "fell below 0.001 (on real ones above 0.999, after 5 epochs)" in text
-    assert "stopped its training after 7 epochs" in text and "epoch 2, before the collapse" in text
+    assert collapse_facts(train, 100) == {
+        "first": "4", "diversity": "0.10", "diversity_before": "0.85", "d_fake": "< 0.001", "d_real": "> 0.999",
+        "d_epoch": "5", "recovered": "no", "epochs": "7", "stopped_by_rule": "yes", "selected": "2",
+        "selected_score": "0.30"}
     recovered = train.assign(eligible=[True] * 3 + [False] * 2 + [True] * 3, trained=True)
-    assert "it recovered after 6 epochs." in collapse_text(recovered, "cpu")
-    assert collapse_text(train.assign(eligible=True), "cpu").startswith("No generator collapsed")
+    facts = collapse_facts(recovered, 100)
+    assert facts["recovered"] == "after 6 epochs" and facts["stopped_by_rule"] == "no"
+    assert collapse_facts(train.assign(eligible=True), 100) is None and collapse_facts(train, 10) is None

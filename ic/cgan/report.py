@@ -76,45 +76,32 @@ def conditioning_milestones(train: pd.DataFrame, nz: int) -> dict[str, str]:
 
 
 def _prob(v: float) -> str:
-    """A probability to three decimals, with "below 0.001" / "above 0.999" instead of 0.000 / 1.000."""
-    return "below 0.001" if v < 0.0005 else "above 0.999" if v > 0.9995 else f"{v:.3f}"
+    """A probability to three decimals, with "< 0.001" / "> 0.999" instead of 0.000 / 1.000."""
+    return "< 0.001" if v < 0.0005 else "> 0.999" if v > 0.9995 else f"{v:.3f}"
 
 
-def collapse_text(train: pd.DataFrame, profile: str) -> str:
-    """One sentence per GAN whose samples fell below the diversity threshold (mode collapse): when, how far,
-    what the discriminator did, whether it recovered and what the rule made of it; or that none collapsed."""
-    p = get_profile(profile)
-    out = []
-    for nz in p.noise_sizes:
-        d = train[(train.nz == nz) & train.trained].sort_values("epoch")
-        bad = d[~d.eligible]
-        if bad.empty:
-            continue
-        first = bad.iloc[0]
-        before = d[d.epoch < first.epoch]
-        worst = bad.loc[bad.d_fake.idxmin()]
-        recovered = d[(d.epoch > bad.epoch.max())]
-        sel = d[d.eligible]
-        sel = sel.loc[sel.conditioning.idxmax()] if len(sel) else None
-        text = (f"At noise size {nz} the generator collapsed after {int(first.epoch) + 1} epochs: the diversity of "
-                f"its samples fell to {first.diversity:.2f}"
-                + (f" (from {before.diversity.iloc[-1]:.2f})" if len(before) else "")
-                + f", and the discriminator's mean output on generated images "
-                f"{'fell ' if _prob(worst.d_fake).startswith('below') else 'to '}{_prob(worst.d_fake)} "
-                f"(on real ones {_prob(worst.d_real)}, after {int(worst.epoch) + 1} epochs)")
-        if len(recovered):
-            text += f"; it recovered after {int(recovered.epoch.iloc[0]) + 1} epochs."
-        else:
-            text += "; it had not recovered"
-            stopped = (~train[train.nz == nz].trained).any()
-            text += (f" when the rule stopped its training after {len(d)} epochs" if stopped
-                     else f" after {len(d)} epochs")
-            text += (f", so the selected checkpoint is epoch {int(sel.epoch) + 1}, before the collapse, with a "
-                     f"conditioning score of {sel.conditioning:.2f}." if sel is not None
-                     else ", and no epoch is eligible.")
-        out.append(text)
-    return " ".join(out) if out else ("No generator collapsed: the samples of every epoch were at least "
-                                      "half as varied as real images.")
+def collapse_facts(train: pd.DataFrame, nz: int) -> dict[str, str] | None:
+    """How the GAN of noise size ``nz`` collapsed (epochs counted from 1), or ``None`` if none of its epochs fell
+    below the diversity threshold: the first collapsed epoch and its diversity (and the epoch before's), the
+    discriminator's mean outputs on generated and real images at their most confident epoch, whether it
+    recovered, when training ended and whether by the rule, and the selected epoch with its conditioning score."""
+    d = train[(train.nz == nz) & train.trained].sort_values("epoch")
+    bad = d[~d.eligible]
+    if bad.empty:
+        return None
+    first = bad.iloc[0]
+    before = d[d.epoch < first.epoch]
+    sure = bad.loc[bad.d_fake.idxmin()]
+    after = d[d.epoch > bad.epoch.max()]
+    sel = d[d.eligible]
+    sel = sel.loc[sel.conditioning.idxmax()] if len(sel) else None
+    return {"first": str(int(first.epoch) + 1), "diversity": f"{first.diversity:.2f}",
+            "diversity_before": f"{before.diversity.iloc[-1]:.2f}" if len(before) else "—",
+            "d_fake": _prob(sure.d_fake), "d_real": _prob(sure.d_real), "d_epoch": str(int(sure.epoch) + 1),
+            "recovered": f"after {int(after.epoch.iloc[0]) + 1} epochs" if len(after) else "no",
+            "epochs": str(len(d)), "stopped_by_rule": "yes" if (~train[train.nz == nz].trained).any() else "no",
+            "selected": "—" if sel is None else str(int(sel.epoch) + 1),
+            "selected_score": "—" if sel is None else f"{sel.conditioning:.2f}"}
 
 
 def training_progress(col: Collected, train: pd.DataFrame, profile: str) -> str:
