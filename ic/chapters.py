@@ -71,9 +71,10 @@ CHAPTERS: tuple[Chapter, ...] = (
         files=("book/cgan.md", "notebooks/cgan_*.ipynb", "ic/cgan/"),
         source="Hobbhahn's blog post on GANs {cite}`hobbhahn2020gans`",
         state="in progress",
-        state_note="The method, the protocol, the training of the noise-size-25 GAN, the baselines, the "
-                   "noise's update rate (Table 2), the late noise update (Table 3) and the ablations are in; the "
-                   "other four GANs, and with them the noise sizes (Table 1), are still training.",
+        state_note="The method, the protocol, the training of the GANs with noise sizes 25, 10 and 100, the "
+                   "baselines, the noise's update rate (Table 2), the late noise update (Table 3) and the "
+                   "ablations are in; the GANs with noise sizes 50 and 200, and with them the noise sizes "
+                   "(Table 1), are still training.",
         summary="A conditional DCGAN on MNIST inverted by gradient descent on its class and noise inputs: "
                 "the post's three experiments, with a small-CNN judge for model selection and two baselines.",
     ),
