@@ -402,3 +402,16 @@ def test_collapse_facts_say_when_a_generator_collapsed_and_what_the_rule_selecte
     facts = collapse_facts(recovered, 100)
     assert facts["recovered"] == "after 6 epochs" and facts["stopped_by_rule"] == "no"
     assert collapse_facts(train.assign(eligible=True), 100) is None and collapse_facts(train, 10) is None
+
+
+def test_the_reports_selected_row_is_the_selection_rules_epoch():
+    import pandas as pd
+
+    from ic.cgan.report import selected_row
+
+    records = [{"epoch": e, "conditioning_score": s, "eligible": ok}
+               for e, (s, ok) in enumerate([(0.2, True), (0.9, False), (0.5, True), (0.5, True), (0.4, True)])]
+    frame = pd.DataFrame(records).rename(columns={"conditioning_score": "conditioning"})
+    assert int(selected_row(frame).epoch) == select_epoch(records)["epoch"] == 2      # the earliest on a tie
+    assert selected_row(frame.assign(eligible=False)) is None and select_epoch(
+        [dict(r, eligible=False) for r in records]) is None

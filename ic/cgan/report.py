@@ -75,6 +75,14 @@ def conditioning_milestones(train: pd.DataFrame, nz: int) -> dict[str, str]:
             "late_sd": f"{late.curve_ic.std(ddof=1):.3f}" if len(late) > 1 else "—"}
 
 
+def selected_row(rows: pd.DataFrame) -> pd.Series | None:
+    """The selected epoch's row among one GAN's trained epochs (sorted by epoch): the selection rule of
+    :func:`ic.cgan.selection.select_epoch` — the eligible epoch with the highest conditioning score, the earliest
+    on a tie — on the training frame; ``None`` if no epoch is eligible."""
+    eligible = rows[rows.eligible]
+    return eligible.loc[eligible.conditioning.idxmax()] if len(eligible) else None
+
+
 def _prob(v: float) -> str:
     """A probability to three decimals, with "< 0.001" / "> 0.999" instead of 0.000 / 1.000."""
     return "< 0.001" if v < 0.0005 else "> 0.999" if v > 0.9995 else f"{v:.3f}"
@@ -93,8 +101,7 @@ def collapse_facts(train: pd.DataFrame, nz: int) -> dict[str, str] | None:
     before = d[d.epoch < first.epoch]
     sure = bad.loc[bad.d_fake.idxmin()]
     after = d[d.epoch > bad.epoch.max()]
-    sel = d[d.eligible]
-    sel = sel.loc[sel.conditioning.idxmax()] if len(sel) else None
+    sel = selected_row(d)
     return {"first": str(int(first.epoch) + 1), "diversity": f"{first.diversity:.2f}",
             "diversity_before": f"{before.diversity.iloc[-1]:.2f}" if len(before) else "—",
             "d_fake": _prob(sure.d_fake), "d_real": _prob(sure.d_real), "d_epoch": str(int(sure.epoch) + 1),
@@ -124,10 +131,10 @@ def grid_epochs(train: pd.DataFrame, profile: str) -> list[int]:
     rows = train[(train.nz == main_nz(profile)) & train.trained]
     if rows.empty:
         return []
-    eligible = rows[rows.eligible]
+    sel = selected_row(rows.sort_values("epoch"))
     chosen = [int(rows.epoch.min())]
-    if len(eligible):
-        chosen.append(int(eligible.loc[eligible.conditioning.idxmax()].epoch))
+    if sel is not None:
+        chosen.append(int(sel.epoch))
     chosen.append(int(rows.epoch.max()))
     return sorted(set(chosen))
 
@@ -150,8 +157,7 @@ def selection_table(train: pd.DataFrame, profile: str) -> pd.DataFrame:
     out = []
     for nz, rows in train.groupby("nz", sort=False):
         trained = rows[rows.trained]
-        eligible = trained[trained.eligible]
-        sel = eligible.loc[eligible.conditioning.idxmax()] if len(eligible) else None
+        sel = selected_row(trained.sort_values("epoch"))
         late = trained[trained.epoch >= 9]
         out.append({"nz": int(nz), "epochs": int(len(trained)), "state": _status(rows, p),
                     "selected_epoch": int(sel.epoch) if sel is not None else -1,
@@ -199,9 +205,8 @@ def training_figure(train: pd.DataFrame):
         collapsed = rows[~rows.eligible]
         for ax, col in ((ax1, "conditioning"), (ax_div, "diversity"), (ax2, "curve_ic")):
             ax.plot(collapsed.epoch + 1, collapsed[col], "x", ms=8, mew=1.5, color=color)
-        eligible = rows[rows.eligible]
-        if len(eligible):
-            best = eligible.loc[eligible.conditioning.idxmax()]
+        best = selected_row(rows)
+        if best is not None:
             for ax, col in ((ax1, "conditioning"), (ax_div, "diversity"), (ax2, "curve_ic")):
                 ax.plot(best.epoch + 1, best[col], "o", ms=11, mfc="none", color=color)
     for ax in (ax1, ax_div, ax2):
