@@ -79,8 +79,10 @@ def selected_row(rows: pd.DataFrame) -> pd.Series | None:
     """The selected epoch's row among one GAN's trained epochs (sorted by epoch): the selection rule of
     :func:`ic.cgan.selection.select_epoch` — the eligible epoch with the highest conditioning score, the earliest
     on a tie — on the training frame; ``None`` if no epoch is eligible."""
-    eligible = rows[rows.eligible]
-    return eligible.loc[eligible.conditioning.idxmax()] if len(eligible) else None
+    from .selection import select_epoch
+
+    best = select_epoch(rows.rename(columns={"conditioning": "conditioning_score"}).to_dict("records"))
+    return None if best is None else rows[rows.epoch == best["epoch"]].iloc[0]
 
 
 def _prob(v: float) -> str:
@@ -474,12 +476,12 @@ def setting_table(ic: pd.DataFrame, setting: str, profile: str,
         df["selected_epoch"] = chosen
         df["conditioning"] = [float(sel.conditioning.get(int(v), NAN)) for v in df[setting]]
         df["epochs_trained"] = [int(sel.epochs.get(int(v), 0)) for v in df[setting]]
-        display = dict(df.attrs["display"])
+        (first, label), *rest = df.attrs["display"].items()
         df.attrs["display"] = {
-            **{k: display.pop(k) for k in list(display)[:1]},
+            first: label,
             "checkpoint (of epochs trained)": lambda r: ("—" if r["selected_epoch"] < 0 else
                                                          f"{r['selected_epoch'] + 1} of {r['epochs_trained']}"),
-            "conditioning score": lambda r: _f(r["conditioning"]), **display}
+            "conditioning score": lambda r: _f(r["conditioning"]), **dict(rest)}
     return df
 
 
