@@ -313,7 +313,7 @@ def test_conditioning_milestones_count_epochs_from_one_and_range_the_curve_from_
     from ic.cgan.report import conditioning_milestones
 
     n = 12
-    train = pd.DataFrame({"nz": 25, "epoch": range(n), "trained": True,
+    train = pd.DataFrame({"nz": 25, "label_noise": 0.2, "epoch": range(n), "trained": True,
                           "conditioning": [0.05, 0.02, 0.1, 0.3, 0.6] + [0.9] * (n - 5),
                           "curve_ic": [0.1] * 9 + [0.5, 0.7, 0.6], "curve_n": 200})
     m = conditioning_milestones(train, 25)
@@ -370,9 +370,10 @@ def test_noise_size_table_shows_each_gans_checkpoint_and_refuses_runs_of_another
     from ic.report import public
 
     ic = pd.DataFrame({"nz": [10, 10, 10], "alpha": 1.0, "late_k": -1, "bn": "ghost4", "optimizer": "source_adam",
-                       "precision": "bf16", "repeat": [0, 1, 2], "accuracy": [0.5, 0.52, 0.51], "n_probes": 1000,
+                       "precision": "bf16", "label_noise": 0.2, "repeat": [0, 1, 2], "accuracy": [0.5, 0.52, 0.51],
+                       "n_probes": 1000,
                        "selected_epoch": 11, "predictions": [[0, 1]] * 3, "labels": [[0, 1]] * 3})
-    selection = pd.DataFrame({"nz": [10, 100], "epochs": [18, 20], "selected_epoch": [11, 4],
+    selection = pd.DataFrame({"nz": [10, 100], "label_noise": 0.2, "epochs": [18, 20], "selected_epoch": [11, 4],
                               "conditioning": [0.981, 0.227]})
     shown = public(setting_table(ic, "nz", "cpu", selection)).set_index("noise size")
     assert shown.loc["10", "checkpoint (of epochs trained)"] == "12 of 18" and "(n=3)" in shown.loc["10", "ours"]
@@ -389,7 +390,7 @@ def test_collapse_facts_say_when_a_generator_collapsed_and_what_the_rule_selecte
     from ic.cgan.report import collapse_facts
 
     n = 8
-    train = pd.DataFrame({"nz": 100, "epoch": range(n), "trained": [True] * 7 + [False],
+    train = pd.DataFrame({"nz": 100, "label_noise": 0.2, "epoch": range(n), "trained": [True] * 7 + [False],
                           "eligible": [True] * 3 + [False] * 5, "conditioning": [0.1, 0.3, 0.2] + [0.1] * 5,
                           "diversity": [0.9, 0.8, 0.85] + [0.1] * 5,
                           "d_fake": [0.3, 0.3, 0.2, 0.01, 0.0001, 0.02, 0.02, 0.0],
@@ -415,3 +416,68 @@ def test_the_reports_selected_row_is_the_selection_rules_epoch():
     assert int(selected_row(frame).epoch) == select_epoch(records)["epoch"] == 2      # the earliest on a tie
     assert selected_row(frame.assign(eligible=False)) is None and select_epoch(
         [dict(r, eligible=False) for r in records]) is None
+
+
+def test_the_label_noise_control_trains_its_own_chain_and_leaves_the_books_keys_as_they_are():
+    from ic.cgan import jobs as J
+    from ic.cgan.profiles import get_profile
+    from ic.cgan.study import STUDY, control_part
+
+    p = get_profile("cpu")
+    # the key of a committed result (noise size 50, epoch 3): the control's parameter must not move it
+    assert J.epoch_job(p, 50, 2).key == "gan_epoch-ad9be3082da5645a"
+    assert J.epoch_job(p, 100, 3).key == J.epoch_job(p, 100, 3, label_noise=0.2).key
+    control = J.epoch_job(p, 100, 3, label_noise=0.0)
+    assert control.key != J.epoch_job(p, 100, 3).key and control.config["gan"]["label_noise"] == 0.0
+    assert control.deps[1].config["gan"]["label_noise"] == 0.0 and control.group == "gan-nz100-nolabelnoise"
+    assert "without label noise" in control.label
+    assert "label_noise" not in J.ic_job(p, 100).config["generator"]
+    run = J.ic_job(p, 100, label_noise=0.0)
+    assert run.config["generator"]["label_noise"] == 0.0 and run.deps[0].config["gan"]["label_noise"] == 0.0
+    parts = STUDY.parts("cpu")
+    mine = {j.key for j in parts[control_part(100)]}
+    assert len(mine) == J.epoch_cap(p, 100) + p.repeats
+    others = {j.key for name, jobs in parts.items() if name != control_part(100) for j in jobs}
+    assert not mine & others
+
+
+def test_label_noise_table_compares_the_control_with_table_1s_gan_on_the_same_probes():
+    import numpy as np
+    import pandas as pd
+
+    from ic.cgan.report import label_noise_table, label_noise_texts
+    from ic.report import public
+
+    n = 8
+    train = pd.concat([
+        pd.DataFrame({"nz": 100, "label_noise": 0.2, "epoch": range(n), "trained": [True] * 7 + [False],
+                      "eligible": [True] * 3 + [False] * 5, "conditioning": [0.1, 0.3, 0.2] + [0.1] * 5,
+                      "diversity": [0.9, 0.8, 0.85] + [0.1] * 5, "d_fake": 0.3, "d_real": 0.7}),
+        pd.DataFrame({"nz": 100, "label_noise": 0.0, "epoch": range(n), "trained": True, "eligible": True,
+                      "conditioning": [0.1, 0.5, 0.9, 0.95, 0.97, 0.97, 0.96, 0.97], "diversity": 0.8,
+                      "d_fake": 0.3, "d_real": 0.7})])
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 400)
+
+    def runs(sigma, epoch, p_right):
+        preds = [np.where(rng.random(400) < p_right, labels, (labels + 1) % 10) for _ in range(3)]
+        return pd.DataFrame({"nz": 100, "alpha": 1.0, "late_k": -1, "bn": "ghost4", "optimizer": "source_adam",
+                             "precision": "bf16", "label_noise": sigma, "repeat": [0, 1, 2],
+                             "accuracy": [float(np.mean(q == labels)) for q in preds], "n_probes": 400,
+                             "selected_epoch": epoch, "predictions": preds, "labels": [labels] * 3})
+
+    ic = pd.concat([runs(0.2, 1, 0.15), runs(0.0, 4, 0.65)], ignore_index=True)
+    table = label_noise_table(ic, train, "cpu")
+    shown = public(table).set_index("generator")
+    assert shown.loc["nz 100", "collapsed"] == "after 4 epochs"
+    assert shown.loc["nz 100", "checkpoint (of epochs trained)"] == "2 of 7"
+    assert shown.loc["nz 100, no label noise", "collapsed"] == "no"
+    assert shown.loc["nz 100, no label noise", "checkpoint (of epochs trained)"] == "5 of 8"
+    texts = label_noise_texts(table)
+    assert texts["cgan_nz100_nolabel_effect"].endswith(", higher") and texts["cgan_nz100_nolabel_effect"][0] == "+"
+    assert texts["cgan_nz100_nolabel_conditioning"] == "0.97" and texts["cgan_nz100_nolabel_collapsed"] == "no"
+    assert texts["cgan_nz100_nolabel_verdict"] in {"reproduced", "not reproduced", "inconclusive"}
+    with pytest.raises(ValueError, match="runs used epoch 4, the selection rule now picks epoch 5"):
+        label_noise_table(ic.assign(selected_epoch=[1, 1, 1, 3, 3, 3]), train, "cpu")
+    pending = label_noise_table(ic[ic.label_noise == 0.2], train, "cpu")
+    assert label_noise_texts(pending)["cgan_nz100_nolabel_accuracy"] == "not run yet"

@@ -31,8 +31,22 @@ STEP_S = {"bf16": 1.6, "fp32": 3.2}
 PROBE_IT_PER_S = {"bf16": 440.0, "fp32": 230.0}
 
 
-def gan_config(p: Profile, nz: int) -> GANConfig:
-    return GANConfig(nz=nz, precision=p.precision, batch_size=p.batch_size, max_batches=p.max_batches)
+#: the σ of the Gaussian noise on the generator's class input during its step (the source's, see GANConfig)
+LABEL_NOISE = GANConfig.label_noise
+
+
+def gan_config(p: Profile, nz: int, label_noise: float = LABEL_NOISE) -> GANConfig:
+    return GANConfig(nz=nz, precision=p.precision, batch_size=p.batch_size, max_batches=p.max_batches,
+                     label_noise=float(label_noise))
+
+
+def _variant(label_noise: float) -> tuple[str, str]:
+    """The group suffix and label suffix of a GAN trained with ``label_noise`` (none for the source's σ)."""
+    if label_noise == LABEL_NOISE:
+        return "", ""
+    if label_noise == 0:
+        return "-nolabelnoise", " without label noise"
+    return f"-labelnoise{label_noise:g}", f" with label noise {label_noise:g}"
 
 
 def judge_job(p: Profile) -> Job:
@@ -44,45 +58,53 @@ def judge_job(p: Profile) -> Job:
 
 
 @functools.lru_cache(maxsize=4096)
-def epoch_job(p: Profile, nz: int, epoch: int) -> Job:
-    """Epoch ``epoch`` (0-based) of the GAN with noise size ``nz``; depends on the previous epoch and the judge."""
+def epoch_job(p: Profile, nz: int, epoch: int, label_noise: float = LABEL_NOISE) -> Job:
+    """Epoch ``epoch`` (0-based) of the GAN with noise size ``nz`` trained with ``label_noise`` on the generator's
+    class input (the default keeps the source's σ and the keys of every GAN of the book); depends on the previous
+    epoch and the judge."""
     judge = judge_job(p)
-    gan = asdict(gan_config(p, nz))
+    gan = asdict(gan_config(p, nz, label_noise))
     config = {"gan": gan, "epoch": epoch, "judge": judge.key,
               "select": {"per_class": p.select_per_class, "seed": p.select_seed},
               "stop": {"min_epochs": p.min_epochs, "patience": p.patience, "min_gain": p.min_gain},
               "curve": {"probes": p.curve_probes, "iterations": p.curve_iterations, "alpha": 1.0, "late_k": -1,
                         "bn": "ghost4", "seed": 0}}
-    deps = (judge,) if epoch == 0 else (judge, epoch_job(p, nz, epoch - 1))
+    deps = (judge,) if epoch == 0 else (judge, epoch_job(p, nz, epoch - 1, label_noise))
     batches = p.max_batches or 469
     curve_s = p.curve_probes * p.curve_iterations / PROBE_IT_PER_S[p.precision]
     cost = batches * STEP_S[p.precision] * p.batch_size / 128 + curve_s + 15
+    group, label = _variant(label_noise)
     return Job(STUDY, "gan_epoch", config, seed=p.gan_seed, version=VERSIONS["gan_epoch"], cost_s=cost,
-               label=f"GAN nz={nz} epoch {epoch}", group=f"gan-nz{nz}", deps=deps)
+               label=f"GAN nz={nz}{label} epoch {epoch}", group=f"gan-nz{nz}{group}", deps=deps)
 
 
-def training_jobs(p: Profile, nz: int) -> list[Job]:
-    return [epoch_job(p, nz, e) for e in range(epoch_cap(p, nz))]
+def training_jobs(p: Profile, nz: int, label_noise: float = LABEL_NOISE) -> list[Job]:
+    return [epoch_job(p, nz, e, label_noise) for e in range(epoch_cap(p, nz))]
 
 
-def _generator_ref(p: Profile, nz: int) -> dict:
+def _generator_ref(p: Profile, nz: int, label_noise: float = LABEL_NOISE) -> dict:
     """What identifies the selected generator of noise size ``nz``: its training chain (the first epoch's key
     holds the GAN's configuration, stopping and selection rules) and the cap."""
-    return {"nz": nz, "training": epoch_job(p, nz, 0).key, "max_epochs": epoch_cap(p, nz), "checkpoint": "selected"}
+    ref = {"nz": nz, "training": epoch_job(p, nz, 0, label_noise).key, "max_epochs": epoch_cap(p, nz),
+           "checkpoint": "selected"}
+    if label_noise != LABEL_NOISE:      # named only when not the source's, so that the book's keys stay as they are
+        ref["label_noise"] = float(label_noise)
+    return ref
 
 
 def ic_job(p: Profile, nz: int, *, alpha: float = 1.0, late_k: int = -1, repeat: int = 0, bn: str = "ghost4",
-           optimizer: str = "source_adam", precision: str | None = None) -> Job:
+           optimizer: str = "source_adam", precision: str | None = None, label_noise: float = LABEL_NOISE) -> Job:
     precision = precision or p.precision
-    config = {"generator": _generator_ref(p, nz), "alpha": float(alpha), "late_k": int(late_k), "bn": bn,
+    config = {"generator": _generator_ref(p, nz, label_noise), "alpha": float(alpha), "late_k": int(late_k), "bn": bn,
               "optimizer": optimizer, "precision": precision, "probes": p.probes, "iterations": p.iterations}
     n = p.probes or 10_000
     cost = n * p.iterations / PROBE_IT_PER_S[precision] + 10
     main = (bn, optimizer, precision) == ("ghost4", "source_adam", p.precision)
     extra = "" if main else f" {bn} {optimizer} {precision}"
+    group, variant = _variant(label_noise)
     return Job(STUDY, "ic", config, seed=repeat, version=VERSIONS["ic"], cost_s=cost,
-               label=f"IC nz={nz} α={alpha:g} after {late_k}{extra} #{repeat}", group=f"gan-nz{nz}",
-               deps=tuple(training_jobs(p, nz)))
+               label=f"IC nz={nz}{variant} α={alpha:g} after {late_k}{extra} #{repeat}", group=f"gan-nz{nz}{group}",
+               deps=tuple(training_jobs(p, nz, label_noise)))
 
 
 BASELINES = ("nearest_neighbour", "small_cnn")

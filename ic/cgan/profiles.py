@@ -52,6 +52,9 @@ class Profile:
     # with running statistics, torch's Adam; and the late update at α 0.5 (the source does not say which α)
     ablation_repeats: int = 3
     late_k_alpha_half: tuple = (10,)
+    # noise sizes also trained without label noise, each followed by its Table 1 runs: the source saved its
+    # noise-size-100 generator without the label-noise tag of the others (it may have been trained without it)
+    label_noise_controls: tuple = (100,)
 
 
 def epoch_cap(p: Profile, nz: int) -> int:
@@ -63,7 +66,7 @@ PROFILES = {
     "smoke": Profile(name="smoke", noise_sizes=(25, 10), precision="fp32", batch_size=32, max_batches=3, max_epochs=2,
                      min_epochs=1, patience=1, select_per_class=8, judge_epochs=1, judge_max_steps=30,
                      curve_probes=20, curve_iterations=10, probes=40, repeats=2, iterations=10,
-                     update_rates=(1.0, 0.5), late_ks=(2,), ablation_repeats=1),
+                     update_rates=(1.0, 0.5), late_ks=(2,), ablation_repeats=1, label_noise_controls=(10,)),
     "cpu": Profile(name="cpu", other_max_epochs=20),
     "paper": Profile(name="paper", precision="fp32", max_epochs=61, min_epochs=61, patience=61, probes=None,
                      repeats=5),

@@ -14,6 +14,7 @@ from ..plotting import figsize, log_y, panel_grid, subplots
 from .. import report as base
 from ..report import Collected, difference_text, empty_figure, frame
 from ..report import progress_note as progress_line  # noqa: F401  (the pages' one-line progress note)
+from .jobs import LABEL_NOISE
 from .profiles import epoch_cap, get_profile
 
 NAN = float("nan")
@@ -36,6 +37,17 @@ def training_parts(profile: str) -> list[str]:
     return [f"training nz={nz}" for nz in get_profile(profile).noise_sizes]
 
 
+def control_parts(profile: str) -> list[str]:
+    """The parts of the label-noise controls (a noise size trained without label noise, with its runs)."""
+    from .study import control_part
+
+    return [control_part(nz) for nz in get_profile(profile).label_noise_controls]
+
+
+def control_sizes(profile: str) -> list[int]:
+    return list(get_profile(profile).label_noise_controls)
+
+
 def main_nz(profile: str) -> int:
     return get_profile(profile).main_nz
 
@@ -49,8 +61,21 @@ def training_frame(col: Collected) -> pd.DataFrame:
         "conditioning": ("result.conditioning_score", NAN), "diversity": ("result.diversity", NAN),
         "eligible": ("result.eligible", False), "curve_ic": ("result.curve_ic_accuracy", NAN),
         "curve_n": ("result.curve_n", 0), "d_real": ("result.d_real_mean", NAN),
-        "d_fake": ("result.d_fake_mean", NAN), "wall_min": lambda j, r: r["wall_time_s"] / 60})
-    return df.sort_values(["nz", "epoch"]).reset_index(drop=True)
+        "d_fake": ("result.d_fake_mean", NAN), "wall_min": lambda j, r: r["wall_time_s"] / 60,
+        "label_noise": "config.gan.label_noise"})
+    return df.sort_values(["nz", "label_noise", "epoch"], ascending=[True, False, True]).reset_index(drop=True)
+
+
+def gan_rows(train: pd.DataFrame, nz: int, label_noise: float = LABEL_NOISE) -> pd.DataFrame:
+    """The epochs of one GAN in the training frame: noise size ``nz`` trained with ``label_noise``."""
+    return train[(train.nz == nz) & (train.label_noise == label_noise)]
+
+
+def gan_label(nz: int, label_noise: float = LABEL_NOISE) -> str:
+    """How the book names a GAN: "nz 25", or "nz 100, no label noise" for a control."""
+    if label_noise == LABEL_NOISE:
+        return f"nz {nz}"
+    return f"nz {nz}, no label noise" if label_noise == 0 else f"nz {nz}, label noise {label_noise:g}"
 
 
 def conditioning_milestones(train: pd.DataFrame, nz: int) -> dict[str, str]:
@@ -58,7 +83,8 @@ def conditioning_milestones(train: pd.DataFrame, nz: int) -> dict[str, str]:
     score of the first three epochs, the first epoch at or above 0.5, the latest epoch with its conditioning
     score and curve accuracy, and the range and standard deviation of the curve accuracy from the tenth epoch on
     (``late_range``, ``late_sd``), with the binomial standard error of one such accuracy (``curve_se``)."""
-    d = train[(train.nz == nz) & train.trained].sort_values("epoch")
+    d = gan_rows(train, nz)
+    d = d[d.trained].sort_values("epoch")
     if d.empty:
         return {"early": "—", "half": "not yet", "last_epoch": "—", "last_score": "—", "last_curve": "—",
                 "late_range": "—", "curve_se": "—", "late_sd": "—"}
@@ -90,12 +116,13 @@ def _prob(v: float) -> str:
     return "< 0.001" if v < 0.0005 else "> 0.999" if v > 0.9995 else f"{v:.3f}"
 
 
-def collapse_facts(train: pd.DataFrame, nz: int) -> dict[str, str] | None:
+def collapse_facts(train: pd.DataFrame, nz: int, label_noise: float = LABEL_NOISE) -> dict[str, str] | None:
     """How the GAN of noise size ``nz`` collapsed (epochs counted from 1), or ``None`` if none of its epochs fell
     below the diversity threshold: the first collapsed epoch and its diversity (and the epoch before's), the
     discriminator's mean outputs on generated and real images at their most confident epoch, whether it
     recovered, when training ended and whether by the rule, and the selected epoch with its conditioning score."""
-    d = train[(train.nz == nz) & train.trained].sort_values("epoch")
+    rows = gan_rows(train, nz, label_noise)
+    d = rows[rows.trained].sort_values("epoch")
     bad = d[~d.eligible]
     if bad.empty:
         return None
@@ -108,7 +135,7 @@ def collapse_facts(train: pd.DataFrame, nz: int) -> dict[str, str] | None:
             "diversity_before": f"{before.diversity.iloc[-1]:.2f}" if len(before) else "—",
             "d_fake": _prob(sure.d_fake), "d_real": _prob(sure.d_real), "d_epoch": str(int(sure.epoch) + 1),
             "recovered": f"after {int(after.epoch.iloc[0]) + 1} epochs" if len(after) else "no",
-            "epochs": str(len(d)), "stopped_by_rule": "yes" if (~train[train.nz == nz].trained).any() else "no",
+            "epochs": str(len(d)), "stopped_by_rule": "yes" if (~rows.trained).any() else "no",
             "selected": "—" if sel is None else str(int(sel.epoch) + 1),
             "selected_score": "—" if sel is None else f"{sel.conditioning:.2f}"}
 
@@ -118,7 +145,7 @@ def training_progress(col: Collected, train: pd.DataFrame, profile: str) -> str:
     p = get_profile(profile)
     parts = []
     for nz in p.noise_sizes:
-        rows = train[train.nz == nz]
+        rows = gan_rows(train, nz)
         if rows.empty:
             parts.append(f"nz {nz}: not started")
         else:
@@ -130,7 +157,8 @@ def training_progress(col: Collected, train: pd.DataFrame, profile: str) -> str:
 
 def grid_epochs(train: pd.DataFrame, profile: str) -> list[int]:
     """Epochs whose sample grids the book shows for the main generator: the first, the selected, the last."""
-    rows = train[(train.nz == main_nz(profile)) & train.trained]
+    rows = gan_rows(train, main_nz(profile))
+    rows = rows[rows.trained]
     if rows.empty:
         return []
     sel = selected_row(rows.sort_values("epoch"))
@@ -157,11 +185,12 @@ def selection_table(train: pd.DataFrame, profile: str) -> pd.DataFrame:
     the epoch the source's author picked by eye. Numeric; ``attrs['display']`` for the book."""
     p = get_profile(profile)
     out = []
-    for nz, rows in train.groupby("nz", sort=False):
+    for (nz, sigma), rows in train.groupby(["nz", "label_noise"], sort=False):
         trained = rows[rows.trained]
         sel = selected_row(trained.sort_values("epoch"))
         late = trained[trained.epoch >= 9]
-        out.append({"nz": int(nz), "epochs": int(len(trained)), "state": _status(rows, p),
+        out.append({"nz": int(nz), "label_noise": float(sigma), "epochs": int(len(trained)),
+                    "state": _status(rows, p),
                     "selected_epoch": int(sel.epoch) if sel is not None else -1,
                     "conditioning": float(sel.conditioning) if sel is not None else NAN,
                     "diversity": float(sel.diversity) if sel is not None else NAN,
@@ -171,7 +200,7 @@ def selection_table(train: pd.DataFrame, profile: str) -> pd.DataFrame:
                     "source_epoch": reference.CGAN_PICKED_EPOCH.get(int(nz), -1)})
     df = pd.DataFrame(out)
     df.attrs["display"] = {
-        "noise size": "nz", "epochs trained": "epochs",
+        "noise size": lambda r: gan_label(r["nz"], r["label_noise"]).removeprefix("nz "), "epochs trained": "epochs",
         "selected (epochs trained)": lambda r: "—" if r["selected_epoch"] < 0 else str(r["selected_epoch"] + 1),
         "conditioning score": lambda r: _f(r["conditioning"]), "diversity": lambda r: _f(r["diversity"]),
         "IC, 200 probes": lambda r: _f(r["curve_ic"]),
@@ -198,9 +227,10 @@ def training_figure(train: pd.DataFrame):
         return empty_figure("no GAN epoch in the results store yet")
     fig, axes = panel_grid(3, max_cols=3, panel_aspect=1.05, sharex=True)
     ax1, ax_div, ax2 = axes
-    for nz, rows in trained.groupby("nz", sort=True):
+    for (nz, sigma), rows in trained.groupby(["nz", "label_noise"], sort=True):
         x = rows.epoch + 1
-        line, = ax1.plot(x, rows.conditioning, marker="o", ms=3, label=f"nz {nz}")
+        line, = ax1.plot(x, rows.conditioning, marker="o", ms=3, label=gan_label(nz, sigma),
+                         ls="-" if sigma == LABEL_NOISE else "--")
         color = line.get_color()
         ax_div.plot(x, rows.diversity, marker="o", ms=3, color=color)
         ax2.plot(x, rows.curve_ic, marker="o", ms=3, color=color)
@@ -264,7 +294,8 @@ def ic_frame(col: Collected) -> pd.DataFrame:
         "optimizer": "config.optimizer", "precision": "config.precision", "repeat": "seed",
         "accuracy": "result.accuracy", "n_probes": "result.n_probes", "selected_epoch": "result.selected_epoch",
         "final_loss": "result.final_loss_mean", "max_entry": "result.max_entry_mean",
-        "predictions": "result.predictions", "labels": "result.labels"})
+        "predictions": "result.predictions", "labels": "result.labels",
+        "label_noise": ("config.generator.label_noise", LABEL_NOISE)})
 
 
 def probe_sampling_se(accuracy: float, n: int) -> float:
@@ -403,7 +434,8 @@ def table_runs(ic: pd.DataFrame, setting: str, profile: str) -> pd.DataFrame:
     p = get_profile(profile)
     if ic.empty:
         return ic
-    keep = (ic.bn == MAIN["bn"]) & (ic.optimizer == MAIN["optimizer"]) & (ic.precision == p.precision)
+    keep = ((ic.bn == MAIN["bn"]) & (ic.optimizer == MAIN["optimizer"]) & (ic.precision == p.precision) &
+            (ic.label_noise == LABEL_NOISE))
     for col, value in TABLE_FILTER[setting].items():
         keep &= ic[col] == value
     if setting != "nz":
@@ -466,7 +498,7 @@ def setting_table(ic: pd.DataFrame, setting: str, profile: str,
         "probe-sampling error": lambda r: _f(r["probe_se"], 3),
         "verdict": "verdict"}
     if selection is not None:
-        sel = selection.set_index("nz")
+        sel = selection[selection.label_noise == LABEL_NOISE].set_index("nz")
         chosen = [int(sel.selected_epoch.get(int(v), -1)) for v in df[setting]]
         for v, ran, c in zip(df[setting], df.selected_epoch, chosen):
             if ran >= 0 and ran != c:
@@ -483,6 +515,93 @@ def setting_table(ic: pd.DataFrame, setting: str, profile: str,
                                                          f"{r['selected_epoch'] + 1} of {r['epochs_trained']}"),
             "conditioning score": lambda r: _f(r["conditioning"]), **dict(rest)}
     return df
+
+
+def label_noise_table(ic: pd.DataFrame, train: pd.DataFrame, profile: str) -> pd.DataFrame:
+    """The label-noise control: per noise size of ``profile.label_noise_controls``, its GAN trained with the
+    source's label noise (Table 1's row) and without, each at the checkpoint the rule selects — how long it
+    trained, its conditioning score, whether and when it collapsed, the inverse-classification accuracy (Table 1's
+    setting) with its level verdict against the source's runs — and, on the control's row, the paired effect of
+    dropping the label noise (:func:`ic.verdict.effect` on per-probe correctness, the same probes and noise
+    initialisations). Numeric, with ``attrs['display']``."""
+    from .. import verdict as V
+
+    p = get_profile(profile)
+    keep = ((ic.bn == MAIN["bn"]) & (ic.optimizer == MAIN["optimizer"]) & (ic.precision == p.precision) &
+            (ic.alpha == 1.0) & (ic.late_k == -1)) if len(ic) else None
+    runs = ic[keep] if len(ic) else ic
+    rows = []
+    for nz in p.label_noise_controls:
+        source = SOURCE_RUNS["nz"].get(nz)
+        with_noise = None
+        for sigma in (LABEL_NOISE, 0.0):
+            g = gan_rows(train, nz, sigma)
+            trained = g[g.trained].sort_values("epoch")
+            sel = selected_row(trained) if len(trained) else None
+            collapse = collapse_facts(train, nz, sigma)
+            mine = runs[(runs.nz == nz) & (runs.label_noise == sigma)] if len(runs) else runs
+            row = {"nz": nz, "label_noise": sigma, "epochs": int(len(trained)),
+                   "stopped": bool((~g.trained).any()), "selected_epoch": -1 if sel is None else int(sel.epoch),
+                   "conditioning": NAN if sel is None else float(sel.conditioning),
+                   "collapsed_after": -1 if collapse is None else int(collapse["first"]),
+                   "ours_n": int(len(mine)), "ours_mean": NAN, "ours_std": NAN,
+                   "source_mean": float(np.mean(source)) if source is not None else NAN,
+                   "source_std": float(np.std(source)) if source is not None else NAN,
+                   "verdict": "not run yet", "effect": "", "effect_verdict": ""}
+            if len(mine):
+                ran = int(mine.selected_epoch.iloc[0])
+                if sel is not None and ran != int(sel.epoch):
+                    raise ValueError(f"{gan_label(nz, sigma)}: the inverse-classification runs used epoch {ran + 1}, "
+                                     f"the selection rule now picks epoch {int(sel.epoch) + 1}; delete its ic "
+                                     "results and run them again")
+                acc = mine.accuracy.to_numpy()
+                row.update(ours_mean=float(acc.mean()), ours_std=float(acc.std(ddof=1)) if len(acc) > 1 else NAN)
+                complete = len(mine) == p.repeats
+                row["verdict"] = (V.level(per_probe(mine), source).verdict if complete and source is not None
+                                  else f"pending ({len(mine)} of {p.repeats})")
+                if sigma == LABEL_NOISE:
+                    with_noise = mine if complete else None
+                elif with_noise is not None and complete:
+                    shared = sorted(set(mine.repeat) & set(with_noise.repeat))
+                    v = V.effect(per_probe(mine[mine.repeat.isin(shared)]),
+                                 per_probe(with_noise[with_noise.repeat.isin(shared)]))
+                    row.update(effect=difference_text(v.estimate, v.lo, v.hi, 3), effect_verdict=v.verdict)
+            rows.append(row)
+    df = pd.DataFrame(rows)
+    df.attrs["display"] = {
+        "generator": lambda r: gan_label(r["nz"], r["label_noise"]),
+        "checkpoint (of epochs trained)": lambda r: ("—" if r["selected_epoch"] < 0 else
+                                                     f"{r['selected_epoch'] + 1} of {r['epochs']}"),
+        "conditioning score": lambda r: _f(r["conditioning"]),
+        "collapsed": lambda r: ("—" if r["epochs"] == 0 else "no" if r["collapsed_after"] < 0 else
+                                f"after {r['collapsed_after']} epochs"),
+        "source (5 runs)": lambda r: f"{r['source_mean']:.3f} ± {r['source_std']:.3f}",
+        "ours": lambda r: ("not run yet" if r["ours_n"] == 0 else
+                           f"{r['ours_mean']:.3f} ± {0 if math.isnan(r['ours_std']) else r['ours_std']:.3f} "
+                           f"(n={r['ours_n']})"),
+        "verdict": "verdict",
+        "without label noise − with (95 % interval)": lambda r: (
+            "" if r["label_noise"] == LABEL_NOISE else
+            f"{r['effect']}: {r['effect_verdict']}" if r["effect"] else "not run yet")}
+    return df
+
+
+def label_noise_texts(table: pd.DataFrame) -> dict[str, str]:
+    """The glue texts of :func:`label_noise_table`, per control GAN (``cgan_nz<nz>_nolabel_…``): ``epochs``,
+    ``checkpoint``, ``conditioning``, ``collapsed`` ("no" or "after N epochs"), ``accuracy`` (or "not run
+    yet"), ``verdict`` and ``effect`` (the paired difference to the GAN with label noise, with its verdict)."""
+    out = {}
+    for _, r in table[table.label_noise != LABEL_NOISE].iterrows():
+        k = f"cgan_nz{int(r['nz'])}_nolabel"
+        out.update({
+            f"{k}_epochs": str(int(r["epochs"])),
+            f"{k}_checkpoint": "—" if r["selected_epoch"] < 0 else str(int(r["selected_epoch"]) + 1),
+            f"{k}_conditioning": _f(r["conditioning"]),
+            f"{k}_collapsed": "no" if r["collapsed_after"] < 0 else f"after {int(r['collapsed_after'])} epochs",
+            f"{k}_accuracy": "not run yet" if r["ours_n"] == 0 else f"{r['ours_mean']:.3f}",
+            f"{k}_verdict": r["verdict"],
+            f"{k}_effect": f"{r['effect']}, {r['effect_verdict']}" if r["effect"] else "not run yet"})
+    return out
 
 
 def _value_label(setting: str, value) -> str:
@@ -587,7 +706,7 @@ def ablation_table(ic: pd.DataFrame, profile: str) -> pd.DataFrame:
 
     p = get_profile(profile)
     base = {"nz": p.main_nz, "alpha": 1.0, "late_k": -1, "bn": "ghost4", "optimizer": "source_adam",
-            "precision": p.precision}
+            "precision": p.precision, "label_noise": LABEL_NOISE}
     rows = []
     main_runs = None
     for name, change in ABLATIONS:
@@ -691,6 +810,8 @@ def _part_label(part: str) -> str:
         return f"GAN training, noise size {int(part.split('=')[1]):>3}"
     if part.startswith("noise size"):
         return "Table 1: noise size"
+    if part.startswith("control nz="):
+        return f"control: noise size {int(part.split('=')[1].split()[0])} without label noise"
     return {"update rate": "Table 2: update rate", "late update": "Table 3: late update",
             "judge": "judge (small CNN)"}.get(part, part)
 

@@ -14,6 +14,11 @@ from .jobs import BASELINES, baseline_job, ic_job, judge_job, oracle_job, recons
 from .profiles import get_profile
 
 
+def control_part(nz: int) -> str:
+    """The part name of the control that trains noise size ``nz`` without label noise."""
+    return f"control nz={nz} without label noise"
+
+
 class CGANStudy(StudyBase):
     name = NAME
     handlers = HANDLERS
@@ -23,8 +28,8 @@ class CGANStudy(StudyBase):
         """In the order they run: the judge and the baselines (minutes); the main GAN's training and every
         experiment on it (Tables 2 and 3, the ablations, the reconstructions, the class-oracle diagnostic); then
         each other noise size's training followed by its Table 1 runs ("noise size" is all of Table 1 for the
-        notebook). The main GAN's parts are repeat-major, so that a partial run has the same number of repeats
-        for every setting."""
+        notebook); last, the controls: a noise size trained without label noise, with its Table 1 runs. The main
+        GAN's parts are repeat-major, so that a partial run has the same number of repeats for every setting."""
         p = get_profile(profile)
         reps, main = range(p.repeats), p.main_nz
         parts = {"judge": [judge_job(p)], "baselines": [baseline_job(p, m) for m in BASELINES],
@@ -45,6 +50,9 @@ class CGANStudy(StudyBase):
                 # (a later session may run on a new machine, where the generator costs its whole training again)
                 parts[f"noise size nz={nz}"] = [ic_job(p, nz, repeat=r) for r in reps]
         parts["noise size"] = [ic_job(p, nz, repeat=r) for r in reps for nz in p.noise_sizes]
+        for nz in p.label_noise_controls:
+            parts[control_part(nz)] = (training_jobs(p, nz, label_noise=0.0) +
+                                       [ic_job(p, nz, repeat=r, label_noise=0.0) for r in reps])
         return parts
 
 
