@@ -445,7 +445,7 @@ def test_label_noise_table_compares_the_control_with_table_1s_gan_on_the_same_pr
     import numpy as np
     import pandas as pd
 
-    from ic.cgan.report import label_noise_table, label_noise_texts
+    from ic.cgan.report import label_noise_effect_note, label_noise_table, label_noise_texts
     from ic.report import public
 
     n = 8
@@ -468,11 +468,11 @@ def test_label_noise_table_compares_the_control_with_table_1s_gan_on_the_same_pr
 
     ic = pd.concat([runs(0.2, 1, 0.15), runs(0.0, 4, 0.65)], ignore_index=True)
     table = label_noise_table(ic, train, "cpu")
-    shown = public(table).set_index("generator")
-    assert shown.loc["nz 100", "collapsed"] == "after 4 epochs"
-    assert shown.loc["nz 100", "checkpoint (of epochs trained)"] == "2 of 7"
-    assert shown.loc["nz 100, no label noise", "collapsed"] == "no"
-    assert shown.loc["nz 100, no label noise", "checkpoint (of epochs trained)"] == "5 of 8"
+    shown = public(table).set_index("label noise")
+    assert shown.loc["σ 0.2", "collapsed"] == "after 4 epochs" and "noise size" not in shown
+    assert shown.loc["σ 0.2", "checkpoint (of epochs trained)"] == "2 of 7"
+    assert shown.loc["none", "collapsed"] == "no"
+    assert shown.loc["none", "checkpoint (of epochs trained)"] == "5 of 8"
     texts = label_noise_texts(table)
     assert texts["cgan_nz100_nolabel_effect"].endswith(", higher") and texts["cgan_nz100_nolabel_effect"][0] == "+"
     assert texts["cgan_nz100_nolabel_conditioning"] == "0.97" and texts["cgan_nz100_nolabel_collapsed"] == "no"
@@ -481,3 +481,18 @@ def test_label_noise_table_compares_the_control_with_table_1s_gan_on_the_same_pr
         label_noise_table(ic.assign(selected_epoch=[1, 1, 1, 3, 3, 3]), train, "cpu")
     pending = label_noise_table(ic[ic.label_noise == 0.2], train, "cpu")
     assert label_noise_texts(pending)["cgan_nz100_nolabel_accuracy"] == "not run yet"
+    assert "higher" in label_noise_effect_note(table) and "not measured yet" in label_noise_effect_note(pending)
+
+
+def test_the_best_size_claim_names_the_noise_sizes_it_still_waits_for():
+    import pandas as pd
+
+    from ic.cgan.report import best_size_table
+
+    ic = pd.DataFrame({"nz": [10, 10, 10, 100], "alpha": 1.0, "late_k": -1, "bn": "ghost4",
+                       "optimizer": "source_adam", "precision": "bf16", "label_noise": 0.2, "repeat": [0, 1, 2, 0],
+                       "accuracy": 0.5, "n_probes": 2, "selected_epoch": 3, "predictions": [[0, 1]] * 4,
+                       "labels": [[0, 1]] * 4})
+    row = best_size_table(ic, pd.DataFrame(), "cpu")
+    assert len(row) == 1 and row.verdict[0] == "not judged yet"
+    assert row.note[0] == "judged once noise sizes 25, 50, 100, 200 have 3 inversions"
