@@ -428,14 +428,16 @@ MAIN = {"bn": "ghost4", "optimizer": "source_adam"}
 SETTING_LABEL = {"nz": "noise size", "alpha": "update rate α", "late_k": "noise updated after iteration"}
 
 
-def table_runs(ic: pd.DataFrame, setting: str, profile: str) -> pd.DataFrame:
+def table_runs(ic: pd.DataFrame, setting: str, profile: str,
+               label_noise: float | None = LABEL_NOISE) -> pd.DataFrame:
     """The runs of one source table: the main BatchNorm mode, optimiser and precision, the table's fixed
-    settings (and nz 25 for Tables 2 and 3)."""
+    settings (and nz 25 for Tables 2 and 3), on GANs trained with ``label_noise`` (``None``: any)."""
     p = get_profile(profile)
     if ic.empty:
         return ic
-    keep = ((ic.bn == MAIN["bn"]) & (ic.optimizer == MAIN["optimizer"]) & (ic.precision == p.precision) &
-            (ic.label_noise == LABEL_NOISE))
+    keep = (ic.bn == MAIN["bn"]) & (ic.optimizer == MAIN["optimizer"]) & (ic.precision == p.precision)
+    if label_noise is not None:
+        keep &= ic.label_noise == label_noise
     for col, value in TABLE_FILTER[setting].items():
         keep &= ic[col] == value
     if setting != "nz":
@@ -492,19 +494,14 @@ def setting_table(ic: pd.DataFrame, setting: str, profile: str,
     df.attrs["display"] = {
         SETTING_LABEL[setting]: lambda r: _value_label(setting, r[setting]),
         "source (5 runs)": lambda r: f"{r['source_mean']:.3f} ± {r['source_std']:.3f}",
-        "ours": lambda r: ("not run yet" if r["ours_n"] == 0 else
-                           f"{r['ours_mean']:.3f} ± {0 if math.isnan(r['ours_std']) else r['ours_std']:.3f} "
-                           f"(n={r['ours_n']})"),
+        "ours": _ours_text,
         "probe-sampling error": lambda r: _f(r["probe_se"], 3),
         "verdict": "verdict"}
     if selection is not None:
         sel = selection[selection.label_noise == LABEL_NOISE].set_index("nz")
         chosen = [int(sel.selected_epoch.get(int(v), -1)) for v in df[setting]]
         for v, ran, c in zip(df[setting], df.selected_epoch, chosen):
-            if ran >= 0 and ran != c:
-                raise ValueError(f"noise size {v}: the inverse-classification runs used epoch {ran + 1}, the "
-                                 f"selection rule now picks epoch {c + 1} (the GAN trained on after its runs); "
-                                 "delete the noise size's ic results and run them again")
+            _check_checkpoint(f"noise size {v}", ran, c)
         df["selected_epoch"] = chosen
         df["conditioning"] = [float(sel.conditioning.get(int(v), NAN)) for v in df[setting]]
         df["epochs_trained"] = [int(sel.epochs.get(int(v), 0)) for v in df[setting]]
@@ -527,9 +524,7 @@ def label_noise_table(ic: pd.DataFrame, train: pd.DataFrame, profile: str) -> pd
     from .. import verdict as V
 
     p = get_profile(profile)
-    keep = ((ic.bn == MAIN["bn"]) & (ic.optimizer == MAIN["optimizer"]) & (ic.precision == p.precision) &
-            (ic.alpha == 1.0) & (ic.late_k == -1)) if len(ic) else None
-    runs = ic[keep] if len(ic) else ic
+    runs = table_runs(ic, "nz", profile, label_noise=None)
     rows = []
     for nz in p.label_noise_controls:
         source = SOURCE_RUNS["nz"].get(nz)
@@ -549,11 +544,8 @@ def label_noise_table(ic: pd.DataFrame, train: pd.DataFrame, profile: str) -> pd
                    "source_std": float(np.std(source)) if source is not None else NAN,
                    "verdict": "not run yet", "effect": "", "effect_verdict": ""}
             if len(mine):
-                ran = int(mine.selected_epoch.iloc[0])
-                if sel is not None and ran != int(sel.epoch):
-                    raise ValueError(f"{gan_label(nz, sigma)}: the inverse-classification runs used epoch {ran + 1}, "
-                                     f"the selection rule now picks epoch {int(sel.epoch) + 1}; delete its ic "
-                                     "results and run them again")
+                _check_checkpoint(gan_label(nz, sigma), int(mine.selected_epoch.iloc[0]),
+                                  -1 if sel is None else int(sel.epoch))
                 acc = mine.accuracy.to_numpy()
                 row.update(ours_mean=float(acc.mean()), ours_std=float(acc.std(ddof=1)) if len(acc) > 1 else NAN)
                 complete = len(mine) == p.repeats
@@ -576,9 +568,7 @@ def label_noise_table(ic: pd.DataFrame, train: pd.DataFrame, profile: str) -> pd
         "collapsed": lambda r: ("—" if r["epochs"] == 0 else "no" if r["collapsed_after"] < 0 else
                                 f"after {r['collapsed_after']} epochs"),
         "source (5 runs)": lambda r: f"{r['source_mean']:.3f} ± {r['source_std']:.3f}",
-        "ours": lambda r: ("not run yet" if r["ours_n"] == 0 else
-                           f"{r['ours_mean']:.3f} ± {0 if math.isnan(r['ours_std']) else r['ours_std']:.3f} "
-                           f"(n={r['ours_n']})"),
+        "ours": _ours_text,
         "verdict": "verdict"}
     if df.nz.nunique() == 1:        # one control (the page's heading names its noise size): a narrower table
         del df.attrs["display"]["noise size"]
@@ -612,6 +602,22 @@ def label_noise_texts(table: pd.DataFrame) -> dict[str, str]:
             f"{k}_verdict": r["verdict"],
             f"{k}_effect": f"{r['effect']}, {r['effect_verdict']}" if r["effect"] else "not run yet"})
     return out
+
+
+def _check_checkpoint(gan: str, ran: int, chosen: int) -> None:
+    """Refuse inversion runs made at epoch ``ran`` when the selection rule now picks ``chosen`` (the GAN trained
+    on after its runs); -1: no runs, or no eligible epoch."""
+    if ran >= 0 and chosen >= 0 and ran != chosen:
+        raise ValueError(f"{gan}: the inverse-classification runs used epoch {ran + 1}, the selection rule now "
+                         f"picks epoch {chosen + 1} (the GAN trained on after its runs); delete its ic results "
+                         "and run them again")
+
+
+def _ours_text(r) -> str:
+    """Our repeats of one row as the tables show them: mean ± std (n), or "not run yet"."""
+    if r["ours_n"] == 0:
+        return "not run yet"
+    return f"{r['ours_mean']:.3f} ± {0 if math.isnan(r['ours_std']) else r['ours_std']:.3f} (n={r['ours_n']})"
 
 
 def _value_label(setting: str, value) -> str:
