@@ -480,14 +480,22 @@ def compare_probes(correct_a, correct_b, source_a, source_b, *, kind: str = BEAT
 
 
 def best(ours: Mapping, source: Mapping, claimed, *, metric: Metric = ACCURACY, probes: bool = False,
-         claim: str = "", source_label: str = "", expected_n: int | None = None) -> Verdict:
+         claim: str = "", source_label: str = "", expected_n: int | None = None,
+         untestable: Mapping[str, str] | None = None) -> Verdict:
     """Judge "``claimed`` is the best of these settings" from our paired runs per setting (``ours``: setting →
     runs on the same units, or per-probe correctness when ``probes``) and the source's numbers or runs.
 
     Every rival is compared with ``claimed`` as "claimed beats rival". The claim is supported only when every
     comparison supports it at CONFIDENCE (an intersection–union test: all must hold, no adjustment needed);
     a rival contradicts it when the interval at 1 − ALPHA/(K − 1) (Bonferroni over the K − 1 rivals) does, so
-    that the chance of a false contradiction stays at ALPHA/2 however many rivals there are."""
+    that the chance of a false contradiction stays at ALPHA/2 however many rivals there are.
+
+    ``untestable`` maps rivals whose runs cannot test the claim to the reason (e.g. a model that failed to train):
+    their comparison is computed and shown, but its verdict is inconclusive with the reason as its note, so the
+    claim as a whole cannot be supported — only contradicted by the other rivals, or left inconclusive."""
+    untestable = dict(untestable or {})
+    if set(untestable) - set(ours) or claimed in untestable:
+        raise ValueError(f"untestable rivals {sorted(untestable)} must be rivals of {claimed!r} in ours")
     if claimed not in ours or set(ours) != set(source):
         raise ValueError(f"ours and source must name the same settings, including the claimed {claimed!r}")
     rivals = [r for r in ours if r != claimed]
@@ -512,6 +520,8 @@ def best(ours: Mapping, source: Mapping, claimed, *, metric: Metric = ACCURACY, 
                 else INCONCLUSIVE
         strong = d is not None and overwhelming(d, src, metric.margin, (-1.0,))
         word, note = _guard(word, n, expected_n, strong)
+        if r in untestable and word != PENDING:
+            word, note = INCONCLUSIVE, _join(untestable[r], note)
         note = _join(f"contradiction read at {adjusted:.1%} (Bonferroni over {len(rivals)} rivals)"
                      if word == CONTRADICTS else "", note)
         details.append(Verdict(f"{claimed} beats {r}", source_label, BEATS, metric, src, our.estimate,
@@ -535,7 +545,8 @@ def best(ours: Mapping, source: Mapping, claimed, *, metric: Metric = ACCURACY, 
     ours_best = max(means, key=means.get)
     note = _join(f"closest rival: {closest.claim.split(' beats ', 1)[1]}",
                  f"our best: {ours_best}" if ours_best != claimed else "",
-                 f"{sum(w == SUPPORTS for w in words)} of {len(words)} rivals resolved behind")
+                 f"{sum(w == SUPPORTS for w in words)} of {len(words)} rivals resolved behind",
+                 f"not testable: {', '.join(map(str, untestable))}" if untestable else "")
     return replace(closest, claim=claim or f"{claimed} is best", kind=BEST, verdict=overall, note=note,
                    details=tuple(details))
 
@@ -649,7 +660,10 @@ def rule_sections() -> dict[str, str]:
             f"rivals; for \"at least one rival\", Holm's step-down procedure takes the same first step), so that "
             f"more rivals do not make a false contradiction more likely. When every rival is resolved behind X "
             f"but some by less than the margin the source exceeded, the claim is **partly** supported; "
-            f"otherwise it is **inconclusive**."),
+            f"otherwise it is **inconclusive**. A rival whose runs cannot test the claim (a model that failed to "
+            f"train, so that it measures the training and not the setting) is shown with its interval but "
+            f"counts as **inconclusive**, with the reason: the claim can then be contradicted by the other "
+            f"rivals, never supported."),
         "few runs": (
             f"An interval needs at least {MIN_N} runs (or pairs); with fewer, the verdict is **inconclusive**. "
             f"With fewer than {MIN_N_NEGATIVE}, the spread itself is too uncertain for a negative verdict (**not "

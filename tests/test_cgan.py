@@ -297,7 +297,7 @@ def test_claim_texts_quote_our_value_with_its_interval_or_say_not_judged():
 
     from ic.cgan.report import claim_texts, claims_frame
 
-    empty = claims_frame(pd.DataFrame(columns=["nz", "alpha", "late_k"]), pd.DataFrame(), "cpu")
+    empty = claims_frame(pd.DataFrame(columns=["nz", "alpha", "late_k"]), pd.DataFrame(), pd.DataFrame(), "cpu")
     texts = claim_texts(empty)
     assert len(texts) == 2 * len(empty) == 14 and set(texts.values()) == {"not judged yet"}
     judged = empty.copy()
@@ -493,6 +493,58 @@ def test_the_best_size_claim_names_the_noise_sizes_it_still_waits_for():
                        "optimizer": "source_adam", "precision": "bf16", "label_noise": 0.2, "repeat": [0, 1, 2, 0],
                        "accuracy": 0.5, "n_probes": 2, "selected_epoch": 3, "predictions": [[0, 1]] * 4,
                        "labels": [[0, 1]] * 4})
-    row = best_size_table(ic, pd.DataFrame(), "cpu")
+    row = best_size_table(ic, pd.DataFrame(), pd.DataFrame(), "cpu")
     assert len(row) == 1 and row.verdict[0] == "not judged yet"
     assert row.note[0] == "judged once noise sizes 25, 50, 100, 200 have 3 inversions"
+
+
+def _size_runs(p_right: dict, n: int = 400, seed: int = 0):
+    """Three inversions per noise size on the same n probes, each probe right with probability p_right[nz]."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n)
+    base = rng.random(n)
+    rows = []
+    for nz, p in p_right.items():
+        for rep in range(3):
+            pred = np.where((base + 0.02 * rng.random(n)) < p, labels, (labels + 1) % 10)
+            rows.append({"nz": nz, "alpha": 1.0, "late_k": -1, "bn": "ghost4", "optimizer": "source_adam",
+                         "precision": "bf16", "label_noise": 0.2, "repeat": rep,
+                         "accuracy": float(np.mean(pred == labels)), "n_probes": n, "selected_epoch": 2,
+                         "predictions": pred, "labels": labels})
+    return pd.DataFrame(rows)
+
+
+def _trained(conditioning: dict, epochs: int = 12):
+    """A finished training (stopped by the rule) per noise size whose best epoch scores conditioning[nz]."""
+    import pandas as pd
+
+    return pd.concat([pd.DataFrame({"nz": nz, "label_noise": 0.2, "epoch": range(epochs),
+                                    "trained": [True] * (epochs - 1) + [False], "eligible": True,
+                                    "conditioning": [c / 2] * 2 + [c] + [c / 2] * (epochs - 3), "diversity": 0.8,
+                                    "curve_ic": 0.5, "d_fake": 0.3, "d_real": 0.7}) for nz, c in conditioning.items()],
+                     ignore_index=True)
+
+
+def test_a_noise_size_whose_gan_did_not_learn_its_classes_cannot_support_the_best_size_claim():
+    import pandas as pd
+
+    from ic.cgan.report import best_size_table, untrained_sizes
+
+    ic = _size_runs({10: 0.55, 25: 0.75, 50: 0.55, 100: 0.15, 200: 0.55})
+    learnt = _trained({10: 0.95, 25: 0.97, 50: 0.99, 100: 0.9, 200: 0.96})
+    collapsed = _trained({10: 0.95, 25: 0.97, 50: 0.99, 100: 0.23, 200: 0.96})
+    assert untrained_sizes(learnt, "cpu") == {}
+    assert list(untrained_sizes(collapsed, "cpu")) == [100] and "0.23" in untrained_sizes(collapsed, "cpu")[100]
+    still = collapsed.copy()
+    still.loc[still.nz == 100, "trained"] = True           # still training (under its cap): not judged a failure
+    assert untrained_sizes(still, "cpu") == {}
+    ok = best_size_table(ic, pd.DataFrame(), learnt, "cpu")
+    assert ok.verdict[0] == "supports" and (ok.verdict[1:] == "supports").all()
+    failed = best_size_table(ic, pd.DataFrame(), collapsed, "cpu").set_index("claim")
+    assert failed.verdict.iloc[0] == "inconclusive" and "not testable: nz 100" in failed.note.iloc[0]
+    assert failed.loc["nz 25 beats nz 100", "verdict"] == "inconclusive"
+    assert "did not learn its classes" in failed.loc["nz 25 beats nz 100", "note"]
+    assert (failed.drop(["nz 25 beats nz 100"]).verdict.iloc[1:] == "supports").all()

@@ -253,6 +253,20 @@ def test_best_from_probes():
     assert v.verdict == V.SUPPORTS and v.method == "McNemar exact"
 
 
+def test_best_with_an_untestable_rival_is_never_supported():
+    steady = [0.005, 0.035, 0.02, 0.01, 0.03]
+    ours, source = _settings([steady] * 4)
+    v = V.best(ours, source, "X", untestable={"Y3": "its model did not train"})
+    assert v.verdict == V.INCONCLUSIVE and "not testable: Y3" in v.note
+    assert [d.verdict for d in v.details] == [V.SUPPORTS] * 3 + [V.INCONCLUSIVE]
+    assert v.details[3].note == "its model did not train" and v.details[3].estimate > 0   # numbers still shown
+    far = [d - 0.02 for d in AHEAD]                 # the other rivals can still contradict the claim
+    ours, source = _settings([far, BEHIND, BEHIND, BEHIND])
+    assert V.best(ours, source, "X", untestable={"Y3": "failed"}).verdict == V.CONTRADICTS
+    with pytest.raises(ValueError, match="untestable"):
+        V.best(ours, source, "X", untestable={"X": "failed"})
+
+
 # ------------------------------------------------------------------------------------------- the rule's text
 def test_rule_text_and_verdicts_follow_the_same_constants(monkeypatch):
     text = V.rule_text()

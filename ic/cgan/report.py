@@ -179,6 +179,20 @@ def _status(rows: pd.DataFrame, p) -> str:
     return "training"
 
 
+def untrained_sizes(train: pd.DataFrame, profile: str) -> dict[int, str]:
+    """Noise sizes whose GAN (trained with the source's label noise) ended its training without learning its
+    classes — the checkpoint the rule selects scores below :data:`ic.cgan.selection.MIN_CONDITIONING` — each with
+    the reason, for :func:`claims`. A GAN still in training is never listed."""
+    from .selection import MIN_CONDITIONING
+
+    if train.empty:
+        return {}
+    sel = selection_table(train[train.label_noise == LABEL_NOISE], profile)
+    return {int(r.nz): (f"its GAN did not learn its classes (conditioning {r.conditioning:.2f} at the selected "
+                        f"epoch): the comparison tests that training, not the noise size")
+            for r in sel.itertuples() if r.state != "training" and r.conditioning < MIN_CONDITIONING}
+
+
 def selection_table(train: pd.DataFrame, profile: str) -> pd.DataFrame:
     """Per noise size: epochs trained, state, the selected epoch with its scores, the curve accuracy there, and
     the spread of the curve accuracy over the epochs from the 10th on (how much the checkpoint matters); beside
@@ -637,9 +651,11 @@ def setting_texts(table: pd.DataFrame, setting: str, prefix: str) -> dict[str, s
     return texts
 
 
-def claims(ic: pd.DataFrame, baselines: pd.DataFrame, profile: str) -> list:
+def claims(ic: pd.DataFrame, baselines: pd.DataFrame, profile: str, train: pd.DataFrame | None = None) -> list:
     """The source's claims judged on our runs (:mod:`ic.verdict`): levels and paired comparisons on per-probe
-    correctness (the same probes and noise seeds in every setting)."""
+    correctness (the same probes and noise seeds in every setting). The best-size claim needs the training frame
+    ``train`` (without it, it is left out): a noise size whose GAN did not learn its classes
+    (:func:`untrained_sizes`) is an untestable rival."""
     from .. import verdict as V
 
     p = get_profile(profile)
@@ -657,10 +673,12 @@ def claims(ic: pd.DataFrame, baselines: pd.DataFrame, profile: str) -> list:
         out.append(V.probe_unit(V.level(main, src["nz"][p.main_nz], claim=f"accuracy with nz {p.main_nz}: 0.71",
                                         source_label=label + ", Table 1"), p.repeats))
     sizes = {nz: probes_of("nz", nz) for nz in src["nz"] if nz in p.noise_sizes}
-    if len(sizes) > 1 and all(v is not None for v in sizes.values()):
+    if train is not None and len(sizes) > 1 and all(v is not None for v in sizes.values()):
+        failed = untrained_sizes(train, profile)
         out.append(V.best({f"nz {k}": v for k, v in sizes.items()}, {f"nz {k}": src["nz"][k] for k in sizes},
                           f"nz {p.main_nz}", claim=f"nz {p.main_nz} is the best noise size",
-                          source_label=label + ", Table 1"))
+                          source_label=label + ", Table 1",
+                          untestable={f"nz {k}": why for k, why in failed.items() if k in sizes and k != p.main_nz}))
     pairs = [("alpha", 0.5, 1.0, "α 0.5 beats α 1", "Table 2"), ("alpha", 1.0, 2.0, "α 1 beats α 2", "Table 2"),
              ("alpha", 1.0, 0.1, "α 1 beats α 0.1", "Table 2"),
              ("late_k", 10, -1, "late update after 10 beats none", "Table 3")]
@@ -767,15 +785,16 @@ def ablation_texts(table: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def claims_frame(ic: pd.DataFrame, baselines: pd.DataFrame, profile: str) -> pd.DataFrame:
+def claims_frame(ic: pd.DataFrame, baselines: pd.DataFrame, train: pd.DataFrame, profile: str) -> pd.DataFrame:
     """The chapter's claims table for display: every claim of the source the chapter tests, judged where our runs
-    are complete (:func:`claims`), else marked as not judged yet with the source's value."""
+    are complete (:func:`claims`; ``train``: the training frame of every GAN), else marked as not judged yet with
+    the source's value."""
     from .. import verdict as V
 
     p = get_profile(profile)
     columns = ["claim", "source", "source's value", "ours", "n", f"{100 * V.CONFIDENCE:g} % interval", "verdict",
                "note"]
-    judged = V.format_claims(V.claims_table(claims(ic, baselines, profile)))
+    judged = V.format_claims(V.claims_table(claims(ic, baselines, profile, train)))
     judged = judged if len(judged) else pd.DataFrame(columns=columns)
     main = float(np.mean(SOURCE_RUNS["nz"][p.main_nz]))
     expected = [
@@ -799,17 +818,18 @@ def claims_frame(ic: pd.DataFrame, baselines: pd.DataFrame, profile: str) -> pd.
     return pd.DataFrame(rows, columns=columns)
 
 
-def best_size_table(ic: pd.DataFrame, baselines: pd.DataFrame, profile: str) -> pd.DataFrame:
+def best_size_table(ic: pd.DataFrame, baselines: pd.DataFrame, train: pd.DataFrame, profile: str) -> pd.DataFrame:
     """The claim that the main noise size is the best, for display: one comparison per rival once every noise
-    size has all its repeats (:func:`ic.verdict.best`), until then its row of :func:`claims_frame` with the noise
-    sizes still missing in the note."""
+    size has all its repeats (:func:`ic.verdict.best`; a rival whose GAN did not learn its classes is untestable,
+    :func:`untrained_sizes` of the training frame ``train``), until then its row of :func:`claims_frame` with the
+    noise sizes still missing in the note."""
     from .. import verdict as V
 
-    best = [v for v in claims(ic, baselines, profile) if v.kind == V.BEST]
+    best = [v for v in claims(ic, baselines, profile, train) if v.kind == V.BEST]
     if best:
         return V.format_claims(V.claims_table(best, details=True))
     p = get_profile(profile)
-    frame = claims_frame(ic, baselines, profile)
+    frame = claims_frame(ic, baselines, train, profile)
     row = frame[frame.claim == f"nz {p.main_nz} is the best noise size"].copy()
     runs = table_runs(ic, "nz", profile)
     missing = [nz for nz in p.noise_sizes if len(runs[runs.nz == nz]) < p.repeats] if len(runs) else \

@@ -12,6 +12,11 @@ score every epoch instead, with a rule fixed before any inverse-classification a
   the data, near 0 for one that draws one image per class (mode collapse).
 * **rule** — an epoch is *eligible* when its diversity is at least ``MIN_DIVERSITY``; the selected checkpoint
   is the eligible epoch with the highest conditioning score (the earliest on a tie).
+* **learnt its classes** — a generator whose selected checkpoint draws the class it is asked for in fewer than
+  ``MIN_CONDITIONING`` of its samples has not learnt the conditioning; inverting it measures that training, not
+  inverse classification, so a comparison of settings with it cannot test a claim about the settings (this
+  threshold was set after the noise-size-100 GAN's collapse had been seen, before the results of noise size 200
+  and of the label-noise control).
 * **stopping** — training stops after ``patience`` epochs without a gain of ``min_gain`` in the best eligible
   score (never before ``min_epochs``), or at the cap.
 """
@@ -27,6 +32,7 @@ from .classifier import predict
 from .models import N_CLASSES, Generator
 
 MIN_DIVERSITY = 0.5
+MIN_CONDITIONING = 0.5
 
 
 def _mean_pairwise_distance(x: torch.Tensor) -> float:
